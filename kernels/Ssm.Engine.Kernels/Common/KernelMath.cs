@@ -6,7 +6,7 @@ using System.Runtime.CompilerServices;
 namespace Ssm.Engine.Kernels.Common;
 
 /// <summary>Elementwise scalar functions with the exact conventions of the reference code.</summary>
-public static class KernelMath
+public static partial class KernelMath
 {
     /// <summary>Threshold above which softplus returns its input (as torch and mamba_ssm do).</summary>
     public const float SoftplusThreshold = 20f;
