@@ -78,7 +78,7 @@ public sealed class GoldenCase : IDisposable
     }
 
     private static Tolerance ReadTol(JsonElement root, string key, Tolerance fallback) =>
-        root.TryGetProperty(key, out var o)
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty(key, out var o) && o.ValueKind == JsonValueKind.Object
             ? new Tolerance(o.GetProperty("atol").GetDouble(), o.GetProperty("rtol").GetDouble())
             : fallback;
 
