@@ -84,6 +84,7 @@ public sealed class SafetensorsFile : IDisposable
                 throw new SafetensorsException(path, null, "invalid JSON header: not an object");
             var entries = new List<SafetensorsEntry>();
             var metadata = new Dictionary<string, string>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__")
@@ -98,6 +99,7 @@ public sealed class SafetensorsFile : IDisposable
                     }
                     continue;
                 }
+                if (!names.Add(prop.Name)) throw new SafetensorsException(path, prop.Name, "duplicate tensor name");
                 entries.Add(ParseEntry(path, prop, dataLength));
             }
             CheckOverlaps(path, entries);
@@ -116,32 +118,36 @@ public sealed class SafetensorsFile : IDisposable
             throw new SafetensorsException(path, name, $"unknown dtype '{dt.GetString()}'");
         if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw new SafetensorsException(path, name, "missing shape");
+        int size = DTypeInfo.SizeOf(dtype);
+        // The element count is capped just above what the data buffer can hold, so no shape can overflow it
+        // (and no header can make a reader allocate more than the file holds).
+        long cap = dataLength / size + 1;
+        long elements = 1;
         var shape = new int[sh.GetArrayLength()];
-        long count = 1;
         int i = 0;
         foreach (var d in sh.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long dim) || dim < 0 || dim > int.MaxValue)
-                throw new SafetensorsException(path, name, $"invalid shape dimension {d}");
+                throw new SafetensorsException(path, name, $"invalid shape dimension {d.GetRawText()}");
             shape[i++] = (int)dim;
-            count = checked(count * Math.Max(dim, 1)) ;
-            if (dim == 0) count = 0;
-            if (count > dataLength) count = dataLength + 1; // the size check below reports it
+            UInt128 product = (UInt128)(ulong)elements * (ulong)dim;
+            elements = product > (UInt128)(ulong)cap ? cap : (long)product;
         }
         if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw new SafetensorsException(path, name, "missing or malformed data_offsets");
-        if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
+        if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+            || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
             throw new SafetensorsException(path, name, "data_offsets are not integers");
         if (begin < 0 || end < begin || end > dataLength)
             throw new SafetensorsException(path, name,
                 $"data_offsets [{begin}, {end}] out of range (data buffer holds {dataLength} bytes)");
-        long elements = 1;
-        foreach (int d in shape) elements *= d;
-        long expected = elements * DTypeInfo.SizeOf(dtype);
-        if (shape.Length > 0 && count > dataLength) expected = long.MaxValue;
-        if (expected != end - begin)
+        string shapeText = $"shape [{string.Join(", ", shape)}] x {DTypeInfo.SafetensorsName(dtype)}";
+        long expected = elements * size; // <= dataLength + size: cannot overflow
+        if (expected > dataLength)
             throw new SafetensorsException(path, name,
-                $"shape [{string.Join(", ", shape)}] x {DTypeInfo.SafetensorsName(dtype)} needs {(expected == long.MaxValue ? "more than the file's" : expected.ToString())} bytes, data_offsets span {end - begin}");
+                $"{shapeText} needs more than the data buffer's {dataLength} bytes (data_offsets span {end - begin})");
+        if (expected != end - begin)
+            throw new SafetensorsException(path, name, $"{shapeText} needs {expected} bytes, data_offsets span {end - begin}");
         return new SafetensorsEntry(name, dtype, shape, begin, end);
     }
 
@@ -167,6 +173,8 @@ public sealed class SafetensorsFile : IDisposable
     public byte[] ReadBytes(string name)
     {
         var e = GetEntry(name);
+        if (e.ByteLength > Array.MaxLength)
+            throw new SafetensorsException(Path, name, $"{e.ByteLength} bytes do not fit in one array");
         var bytes = new byte[e.ByteLength];
         if (bytes.Length > 0) _view!.ReadArray(_dataStart + e.Begin, bytes, 0, bytes.Length);
         return bytes;
@@ -187,6 +195,25 @@ public sealed class SafetensorsFile : IDisposable
             DType.Int64 => Array.ConvertAll(MemoryMarshal.Cast<byte, long>(raw).ToArray(), v => (float)v),
             _ => throw new SafetensorsException(Path, name, $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as float32"),
         };
+    }
+
+    /// <summary>Reads a BF16 tensor as its raw 16-bit patterns (the upper halves of float32 values), without
+    /// widening; see <see cref="WidenBf16"/>.</summary>
+    public ushort[] ReadBFloat16Raw(string name)
+    {
+        var e = GetEntry(name);
+        if (e.DType != DType.BFloat16)
+            throw new SafetensorsException(Path, name, $"is {DTypeInfo.SafetensorsName(e.DType)}, not BF16");
+        return MemoryMarshal.Cast<byte, ushort>(ReadBytes(name)).ToArray();
+    }
+
+    /// <summary>Reads an F16 tensor as <see cref="Half"/> values, without widening.</summary>
+    public Half[] ReadFloat16Raw(string name)
+    {
+        var e = GetEntry(name);
+        if (e.DType != DType.Float16)
+            throw new SafetensorsException(Path, name, $"is {DTypeInfo.SafetensorsName(e.DType)}, not F16");
+        return MemoryMarshal.Cast<byte, Half>(ReadBytes(name)).ToArray();
     }
 
     /// <summary>Reads a tensor as float64 (exact widening of every stored type).</summary>
