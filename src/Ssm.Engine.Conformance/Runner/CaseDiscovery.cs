@@ -34,7 +34,11 @@ public static class CaseDiscovery
             else if (!name.EndsWith(".safetensors", StringComparison.Ordinal)) continue;
             else if (files.Contains(Combine(fdir, "config.json"))) continue; // a checkpoint's weights
             else if (name == "golden.safetensors")
-                foreach (string format in Formats(fdir, files)) cases.Add(ModelCase(f, format, files));
+            {
+                string? problem = GoldenProblem(f);
+                foreach (string format in Formats(fdir, files))
+                    cases.Add(ModelCase(f, format, files) with { Problem = problem });
+            }
             else cases.AddRange(OpCases(f, registry, manifests, files));
         }
         cases.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
@@ -71,6 +75,22 @@ public static class CaseDiscovery
         files.Where(f => System.IO.Path.GetFileName(f) == "config.json"
                          && System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(f)) == modelDir)
             .Select(f => System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(f)!));
+
+    /// <summary>Why a model golden file cannot be read (null when it opens).</summary>
+    private static string? GoldenProblem(string path)
+    {
+        if (!File.Exists(path)) return "golden.safetensors is missing";
+        try
+        {
+            using var golden = GoldenCase.Open(path);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or JsonException
+                                  or InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            return e.Message;
+        }
+    }
 
     private static ConformanceCase ModelCase(string golden, string format, SortedSet<string> files)
     {
@@ -143,7 +163,7 @@ public static class CaseDiscovery
             if (entries is null)
             {
                 yield return new ConformanceCase($"tokenizer/{name}/{fileName}", CaseKind.Tokenizer, "tokenizer",
-                    fileName, tokenizer) { Files = deps, Problem = problem, Decode = decode };
+                    $"{name}/{fileName}", tokenizer) { Files = deps, Problem = problem, Decode = decode };
                 continue;
             }
             for (int i = 0; i < entries.Count; i++)
@@ -152,7 +172,7 @@ public static class CaseDiscovery
                 string caseName = e.ValueKind == JsonValueKind.Object && e.TryGetProperty("name", out var n)
                                   && n.ValueKind == JsonValueKind.String ? n.GetString()! : $"{fileName}[{i}]";
                 yield return new ConformanceCase($"tokenizer/{name}/{caseName}", CaseKind.Tokenizer, "tokenizer",
-                    caseName, tokenizer) { Files = deps, Entry = e, Decode = decode };
+                    $"{name}/{caseName}", tokenizer) { Files = deps, Entry = e, Decode = decode };
             }
         }
     }

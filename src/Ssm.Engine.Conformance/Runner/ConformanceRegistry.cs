@@ -38,12 +38,33 @@ public sealed class ConformanceRegistry
             .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && t.GetConstructor(Type.EmptyTypes) != null)
             .OrderBy(t => t.FullName, StringComparer.Ordinal)
             .ToList();
-        var families = types.Where(typeof(IOpFamily).IsAssignableFrom).Select(t => (IOpFamily)Activator.CreateInstance(t)!);
-        var models = types.FirstOrDefault(typeof(IModelConformance).IsAssignableFrom);
-        var tokenizer = types.FirstOrDefault(typeof(ITokenizerConformance).IsAssignableFrom);
-        return new ConformanceRegistry(families.ToList(),
-            models is null ? null : (IModelConformance)Activator.CreateInstance(models)!,
-            tokenizer is null ? null : (ITokenizerConformance)Activator.CreateInstance(tokenizer)!);
+        var errors = new List<string>();
+        var families = Create<IOpFamily>(types, errors);
+        var registry = new ConformanceRegistry(families, Create<IModelConformance>(types, errors).FirstOrDefault(),
+            Create<ITokenizerConformance>(types, errors).FirstOrDefault());
+        registry.LoadErrors = errors;
+        return registry;
+    }
+
+    /// <summary>Implementations <see cref="Discover"/> could not instantiate (type and message), so that the
+    /// runner can say why a family it expected is missing.</summary>
+    public IReadOnlyList<string> LoadErrors { get; private set; } = [];
+
+    private static List<T> Create<T>(IEnumerable<Type> types, List<string> errors) where T : class
+    {
+        var list = new List<T>();
+        foreach (var t in types.Where(typeof(T).IsAssignableFrom))
+        {
+            try
+            {
+                list.Add((T)Activator.CreateInstance(t)!);
+            }
+            catch (TargetInvocationException e)
+            {
+                errors.Add($"{t.FullName}: {e.InnerException?.Message ?? e.Message}");
+            }
+        }
+        return list;
     }
 
     private static IEnumerable<Type> LoadableTypes(Assembly a)

@@ -75,6 +75,7 @@ public sealed class ConformanceRunner(ConformanceRegistry registry)
         if (cases.Count == 0)
             throw new ConformanceUsageException(
                 $"none of the {all.Count} cases under {options.Dir} matches {string.Join(", ", options.Filters)}");
+        foreach (string e in registry.LoadErrors) stderr.WriteLine($"conformance: warning: cannot create {e}");
         stderr.WriteLine($"conformance: {cases.Count} cases under {options.Dir} on {options.Device}");
         var reports = new List<CaseReport>(cases.Count);
         foreach (var c in cases)

@@ -131,6 +131,22 @@ public class ConformanceRunnerSetTests
     }
 
     [Fact]
+    public void Malformed_TokenizerCases_OrModelGolden_FailEvenWhenNotImplemented()
+    {
+        using var set = new GoldenSetBuilder();
+        set.Tokenizer("neox");
+        File.WriteAllText(set.Path("tokenizers/neox/cases.json"), "[{\"name\": ");
+        set.Model("m", "native");
+        File.WriteAllBytes(set.Path("models/m/golden.safetensors"), [1, 2, 3]);
+        var (exit, lines) = Run(new ConformanceRegistry([]), set.Root);
+        Assert.Equal("FAIL model/m@native  error: " + set.Path("models/m/golden.safetensors")
+                     + ": truncated file: 3 bytes, need at least 8", lines[0]);
+        Assert.StartsWith("FAIL tokenizer/neox/cases.json  error: cases.json: ", lines[1]);
+        Assert.Equal("SKIP tokenizer/neox/lone_byte  reason: tokenizer not implemented", lines[2]);
+        Assert.Equal(1, exit);
+    }
+
+    [Fact]
     public void Json_ReportHoldsEveryCase_WrittenAtomically()
     {
         using var set = new GoldenSetBuilder();
