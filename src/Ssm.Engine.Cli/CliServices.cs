@@ -36,7 +36,8 @@ public sealed class CliServices
         _benches = new Lazy<BenchRegistry>(() => BenchRegistry.Discover(extra));
     }
 
-    /// <summary>Discovers implementations in the engine's assemblies and in <paramref name="extraAssemblies"/>.</summary>
+    /// <summary>Discovers implementations in the engine's assemblies and in
+    /// <paramref name="extraAssemblies"/>.</summary>
     public static CliServices Discover(params Assembly[] extraAssemblies) =>
         new(new[] { typeof(CliServices).Assembly }.Concat(extraAssemblies).ToArray());
 }

@@ -93,7 +93,8 @@ public sealed class BenchRunner(BenchRegistry registry, TimeSpan warmUp, TimeSpa
         foreach (string item in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = item.IndexOf('=');
-            if (eq <= 0 || !int.TryParse(item[(eq + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < 1)
+            var ci = CultureInfo.InvariantCulture;
+            if (eq <= 0 || !int.TryParse(item[(eq + 1)..], NumberStyles.None, ci, out int v) || v < 1)
                 throw new FormatException($"invalid shape item '{item}' (expected KEY=positive integer, e.g. L=2048)");
             shape[item[..eq].Trim()] = v;
         }
@@ -132,7 +133,9 @@ public sealed class BenchRunner(BenchRegistry registry, TimeSpan warmUp, TimeSpa
         o.WriteLine($"device     {r.Device}, {r.Threads} threads");
         o.WriteLine($"shape      {string.Join(' ', r.Shape.Select(kv => $"{kv.Key}={kv.Value}"))}");
         if (r.Options.Length > 0) o.WriteLine($"options    {r.Options}");
-        o.WriteLine(string.Create(ci, $"time       median {r.MedianMs:F4} ms, min {r.MinMs:F4} ms ({r.Repeat} rounds x {r.CallsPerRound} calls)"));
+        o.WriteLine(string.Create(ci,
+            $"time       median {r.MedianMs:F4} ms, min {r.MinMs:F4} ms "
+            + $"({r.Repeat} rounds x {r.CallsPerRound} calls)"));
         o.WriteLine(string.Create(ci, $"GFLOP/s    {r.Gflops:F2}"));
         o.WriteLine(string.Create(ci, $"GB/s       {r.Gbps:F2}"));
         o.WriteLine(r.BoundMs is { } b
@@ -161,7 +164,8 @@ public sealed class BenchRunner(BenchRegistry registry, TimeSpan warmUp, TimeSpa
             w.WriteNumber("gflops", r.Gflops);
             w.WriteNumber("gbps", r.Gbps);
             if (r.BoundMs is { } b) w.WriteNumber("bound_ms", b); else w.WriteNull("bound_ms");
-            if (r.FractionOfBound is { } f) w.WriteNumber("fraction_of_bound", f); else w.WriteNull("fraction_of_bound");
+            if (r.FractionOfBound is { } f) w.WriteNumber("fraction_of_bound", f);
+            else w.WriteNull("fraction_of_bound");
             w.WriteEndObject();
         }
         AtomicFile.Write(path, fs => fs.Write(ms.GetBuffer(), 0, (int)ms.Length));

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Numerics;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -10,15 +12,19 @@ internal static class InfoCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var cmd = new Command("info", "Print version, SIMD capabilities, thread count, kernels and conformance families");
+        var cmd = new Command("info",
+            "Print version, SIMD capabilities, thread count, kernels and conformance families");
         cmd.SetAction(_ =>
         {
             var o = ctx.Out;
-            var version = typeof(InfoCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
+            var version = typeof(InfoCommand).Assembly
+                .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
             o.WriteLine($"Ssm.Engine {version}");
-            o.WriteLine($"runtime        {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}");
+            o.WriteLine(
+                $"runtime        {RuntimeInformation.FrameworkDescription} {RuntimeInformation.ProcessArchitecture}");
             o.WriteLine($"threads        {Environment.ProcessorCount}");
-            o.WriteLine($"Vector<float>  {System.Numerics.Vector<float>.Count} lanes (hardware accelerated: {System.Numerics.Vector.IsHardwareAccelerated})");
+            o.WriteLine(
+                $"Vector<float>  {Vector<float>.Count} lanes (hardware accelerated: {Vector.IsHardwareAccelerated})");
             o.WriteLine($"Vector128      {Vector128.IsHardwareAccelerated}");
             o.WriteLine($"Vector256      {Vector256.IsHardwareAccelerated}");
             o.WriteLine($"Vector512      {Vector512.IsHardwareAccelerated}");
@@ -31,7 +37,8 @@ internal static class InfoCommand
             var families = conf.Families.Keys.Order(StringComparer.Ordinal).ToList();
             o.WriteLine($"families       {(families.Count == 0 ? "(none)" : string.Join(", ", families))}");
             o.WriteLine($"models         {(conf.Models is null ? "not implemented" : conf.Models.GetType().Name)}");
-            o.WriteLine($"tokenizer      {(conf.Tokenizer is null ? "not implemented" : conf.Tokenizer.GetType().Name)}");
+            o.WriteLine(
+                $"tokenizer      {(conf.Tokenizer is null ? "not implemented" : conf.Tokenizer.GetType().Name)}");
             return 0;
         });
         return cmd;

@@ -137,7 +137,11 @@ public static class CaseDiscovery
             yield break;
         }
         foreach (string alg in algorithms)
-            yield return new ConformanceCase($"{id}#{alg}", CaseKind.Op, family, @case, path) { Algorithm = alg, Files = deps };
+            yield return new ConformanceCase($"{id}#{alg}", CaseKind.Op, family, @case, path)
+            {
+                Algorithm = alg,
+                Files = deps,
+            };
     }
 
     private static IEnumerable<ConformanceCase> TokenizerCases(string tokDir, SortedSet<string> files)

@@ -14,7 +14,8 @@ public enum CaseKind
 }
 
 /// <summary>One discovered case. <see cref="Id"/> is <c>&lt;family&gt;/&lt;case&gt;</c> (plus
-/// <c>#algorithm</c>), <c>model/&lt;name&gt;@&lt;format&gt;</c> or <c>tokenizer/&lt;name&gt;/&lt;case&gt;</c>.</summary>
+/// <c>#algorithm</c>), <c>model/&lt;name&gt;@&lt;format&gt;</c> or
+/// <c>tokenizer/&lt;name&gt;/&lt;case&gt;</c>.</summary>
 public sealed record ConformanceCase(string Id, CaseKind Kind, string Family, string Case, string Path)
 {
     /// <summary>Checkpoint format of a model case (<c>native</c>, <c>hf</c>, ...); null otherwise.</summary>
@@ -26,7 +27,8 @@ public sealed record ConformanceCase(string Id, CaseKind Kind, string Family, st
     /// <summary>Every file the case reads (checked against the governing MANIFEST.json before it runs).</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
 
-    /// <summary>A problem found while discovering the case (malformed file, bad metadata); the case fails with it.</summary>
+    /// <summary>A problem found while discovering the case (malformed file, bad metadata); the case fails
+    /// with it.</summary>
     public string? Problem { get; init; }
 
     /// <summary>The fixture entry of a tokenizer case.</summary>

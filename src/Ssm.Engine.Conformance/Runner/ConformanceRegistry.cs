@@ -35,7 +35,8 @@ public sealed class ConformanceRegistry
     {
         var types = new[] { typeof(ConformanceRegistry).Assembly }.Concat(extraAssemblies).Distinct()
             .SelectMany(LoadableTypes)
-            .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true } && t.GetConstructor(Type.EmptyTypes) != null)
+            .Where(t => t is { IsClass: true, IsAbstract: false, IsPublic: true }
+                        && t.GetConstructor(Type.EmptyTypes) != null)
             .OrderBy(t => t.FullName, StringComparer.Ordinal)
             .ToList();
         var errors = new List<string>();

@@ -8,7 +8,8 @@ namespace Ssm.Engine.Conformance.Runner;
 public static class ConformanceReport
 {
     /// <summary><c>PASS &lt;id&gt;  &lt;worst tensor&gt; max_err &lt;e&gt; (tol &lt;t&gt;)</c>, the same with
-    /// FAIL, <c>FAIL &lt;id&gt;  error: &lt;message&gt;</c> or <c>SKIP &lt;id&gt;  reason: &lt;message&gt;</c>.</summary>
+    /// FAIL, <c>FAIL &lt;id&gt;  error: &lt;message&gt;</c> or
+    /// <c>SKIP &lt;id&gt;  reason: &lt;message&gt;</c>.</summary>
     public static string Line(CaseReport report)
     {
         var o = report.Outcome;

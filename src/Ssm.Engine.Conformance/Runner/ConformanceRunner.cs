@@ -114,7 +114,8 @@ public sealed class ConformanceRunner(ConformanceRegistry registry)
 
     private CaseOutcome RunOp(ConformanceCase c, DeviceSpec device)
     {
-        if (!registry.Families.TryGetValue(c.Family, out var family)) return CaseOutcome.Skipped("family not implemented");
+        if (!registry.Families.TryGetValue(c.Family, out var family))
+            return CaseOutcome.Skipped("family not implemented");
         if (!family.Supports(device)) return CaseOutcome.Skipped($"family {c.Family} does not support device {device}");
         using var golden = GoldenCase.Open(c.Path);
         var results = family.Run(golden, c.Algorithm, device);

@@ -35,7 +35,8 @@ public sealed class SetManifest
             {
                 string rel = f.GetProperty("path").GetString()!;
                 string full = Path.GetFullPath(Path.Combine(root, rel));
-                files[full] = (f.GetProperty("bytes").GetInt64(), f.GetProperty("sha256").GetString()!.ToLowerInvariant());
+                string sha = f.GetProperty("sha256").GetString()!.ToLowerInvariant();
+                files[full] = (f.GetProperty("bytes").GetInt64(), sha);
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException
@@ -51,7 +52,8 @@ public sealed class SetManifest
 
     /// <summary>True when <paramref name="fullPath"/> lies inside the manifest's directory.</summary>
     public bool Covers(string fullPath) =>
-        fullPath.StartsWith(Root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        fullPath.StartsWith(Root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar,
+            StringComparison.Ordinal);
 
     /// <summary>Checks a listed file's presence, size and sha256 (each file hashed once); returns null
     /// when it matches, otherwise the problem. Unlisted files are not checked (null).</summary>

@@ -44,7 +44,8 @@ public sealed class SafetensorsFile : IDisposable
     {
         if (!File.Exists(path)) throw new SafetensorsException(path, null, "file not found");
         long fileLength = new FileInfo(path).Length;
-        if (fileLength < 8) throw new SafetensorsException(path, null, $"truncated file: {fileLength} bytes, need at least 8");
+        if (fileLength < 8)
+            throw new SafetensorsException(path, null, $"truncated file: {fileLength} bytes, need at least 8");
         byte[] lenBytes = new byte[8];
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
         {
@@ -61,13 +62,15 @@ public sealed class SafetensorsFile : IDisposable
             long dataLength = fileLength - dataStart;
             var (entries, metadata) = ParseHeader(path, header, dataLength);
             if (dataLength == 0) return new SafetensorsFile(path, null, null, dataStart, 0, entries, metadata);
-            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
+                HandleInheritability.None, leaveOpen: false);
             var view = map.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
             return new SafetensorsFile(path, map, view, dataStart, dataLength, entries, metadata);
         }
     }
 
-    private static (List<SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
+    private static (List<SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header,
+        long dataLength)
     {
         JsonDocument doc;
         try
@@ -94,7 +97,8 @@ public sealed class SafetensorsFile : IDisposable
                     foreach (var m in prop.Value.EnumerateObject())
                     {
                         if (m.Value.ValueKind != JsonValueKind.String)
-                            throw new SafetensorsException(path, null, $"__metadata__ value '{m.Name}' is not a string");
+                            throw new SafetensorsException(path, null,
+                                $"__metadata__ value '{m.Name}' is not a string");
                         metadata[m.Name] = m.Value.GetString()!;
                     }
                     continue;
@@ -133,7 +137,8 @@ public sealed class SafetensorsFile : IDisposable
             UInt128 product = (UInt128)(ulong)elements * (ulong)dim;
             elements = product > (UInt128)(ulong)cap ? cap : (long)product;
         }
-        if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+        if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array
+            || off.GetArrayLength() != 2)
             throw new SafetensorsException(path, name, "missing or malformed data_offsets");
         if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
             || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
@@ -147,7 +152,8 @@ public sealed class SafetensorsFile : IDisposable
             throw new SafetensorsException(path, name,
                 $"{shapeText} needs more than the data buffer's {dataLength} bytes (data_offsets span {end - begin})");
         if (expected != end - begin)
-            throw new SafetensorsException(path, name, $"{shapeText} needs {expected} bytes, data_offsets span {end - begin}");
+            throw new SafetensorsException(path, name,
+                $"{shapeText} needs {expected} bytes, data_offsets span {end - begin}");
         return new SafetensorsEntry(name, dtype, shape, begin, end);
     }
 
@@ -158,7 +164,8 @@ public sealed class SafetensorsFile : IDisposable
         {
             if (sorted[i].Begin < sorted[i - 1].End)
                 throw new SafetensorsException(path, sorted[i].Name,
-                    $"data_offsets [{sorted[i].Begin}, {sorted[i].End}] overlap tensor '{sorted[i - 1].Name}' [{sorted[i - 1].Begin}, {sorted[i - 1].End}]");
+                    $"data_offsets [{sorted[i].Begin}, {sorted[i].End}] overlap tensor '{sorted[i - 1].Name}' "
+                    + $"[{sorted[i - 1].Begin}, {sorted[i - 1].End}]");
         }
     }
 
@@ -193,7 +200,8 @@ public sealed class SafetensorsFile : IDisposable
             DType.BFloat16 => WidenBf16(MemoryMarshal.Cast<byte, ushort>(raw)),
             DType.Int32 => Array.ConvertAll(MemoryMarshal.Cast<byte, int>(raw).ToArray(), v => (float)v),
             DType.Int64 => Array.ConvertAll(MemoryMarshal.Cast<byte, long>(raw).ToArray(), v => (float)v),
-            _ => throw new SafetensorsException(Path, name, $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as float32"),
+            _ => throw new SafetensorsException(Path, name,
+                $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as float32"),
         };
     }
 
@@ -235,7 +243,8 @@ public sealed class SafetensorsFile : IDisposable
             DType.Int64 => MemoryMarshal.Cast<byte, long>(raw).ToArray(),
             DType.Int32 => Array.ConvertAll(MemoryMarshal.Cast<byte, int>(raw).ToArray(), v => (long)v),
             DType.UInt8 => Array.ConvertAll(raw, v => (long)v),
-            _ => throw new SafetensorsException(Path, name, $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as an integer tensor"),
+            _ => throw new SafetensorsException(Path, name,
+                $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as an integer tensor"),
         };
     }
 

@@ -6,7 +6,8 @@ namespace Ssm.Engine.Cli.Tests.Commands;
 
 internal static class CliHarness
 {
-    public static CliServices Services(IEnumerable<IOpFamily>? families = null, IEnumerable<IKernelBench>? benches = null) =>
+    public static CliServices Services(IEnumerable<IOpFamily>? families = null,
+        IEnumerable<IKernelBench>? benches = null) =>
         new(new ConformanceRegistry(families ?? []), new BenchRegistry(benches ?? []))
         {
             WarmUp = TimeSpan.Zero,

@@ -8,7 +8,8 @@ internal class FakeBench(string name = "sum") : IKernelBench
 {
     private float[] _data = [];
     public string Name => name;
-    public IReadOnlyDictionary<string, int> DefaultShape { get; } = new Dictionary<string, int> { ["L"] = 64, ["D"] = 4 };
+    public IReadOnlyDictionary<string, int> DefaultShape { get; } =
+        new Dictionary<string, int> { ["L"] = 64, ["D"] = 4 };
     public string? Mismatch { get; init; }
     public IReadOnlyDictionary<string, int>? SetupShape { get; private set; }
     public int SetupThreads { get; private set; }

@@ -36,7 +36,8 @@ public class ConformanceRegistryTests
         Assert.IsType<DiscoverableFamily>(registry.Families["discoverable_test_family"]);
         Assert.False(registry.Families.ContainsKey("scale")); // FakeFamily is internal
         Assert.False(registry.Families.ContainsKey("broken"));
-        Assert.Contains(registry.LoadErrors, e => e.Contains(nameof(BrokenFamily)) && e.Contains("needs a GPU context"));
+        Assert.Contains(registry.LoadErrors,
+            e => e.Contains(nameof(BrokenFamily)) && e.Contains("needs a GPU context"));
         Assert.IsType<DiscoverableTokenizer>(registry.Tokenizer);
         Assert.Null(registry.Models);
     }

@@ -30,7 +30,8 @@ public class ConformanceRunnerSetTests
         File.AppendAllText(size, " ");
         File.Delete(gone);
         var (exit, lines) = Run(new ConformanceRegistry([new FakeFamily()]), set.Root);
-        Assert.Equal("FAIL scale/gone  error: ops/scale/gone.safetensors is listed in MANIFEST.json but missing", lines[0]);
+        Assert.Equal("FAIL scale/gone  error: ops/scale/gone.safetensors is listed in MANIFEST.json but missing",
+            lines[0]);
         Assert.StartsWith("PASS scale/good  ", lines[1]);
         Assert.StartsWith("FAIL scale/sha  error: ops/scale/sha.safetensors: sha256 ", lines[2]);
         Assert.Contains("bytes, MANIFEST.json lists", lines[3]);

@@ -23,7 +23,9 @@ public class ConformanceRunnerTests
         using var set = new GoldenSetBuilder();
         set.OpCase("scale", "a");
         var (exit, lines, _) = Run(Registry(new FakeFamily()), set.Root);
-        Assert.Equal(["PASS scale/a  out.y max_err 0.00e+00 (tol 6.10e-04)", "conformance: 1 passed, 0 failed, 0 skipped"], lines);
+        Assert.Equal(
+            ["PASS scale/a  out.y max_err 0.00e+00 (tol 6.10e-04)", "conformance: 1 passed, 0 failed, 0 skipped"],
+            lines);
         Assert.Equal(0, exit);
     }
 
@@ -120,7 +122,8 @@ public class ConformanceRunnerTests
         using var set = new GoldenSetBuilder();
         set.OpCase("ssd", "a");
         var (exit, lines, _) = Run(Registry(), set.Root);
-        Assert.Equal(["SKIP ssd/a  reason: family not implemented", "conformance: 0 passed, 0 failed, 1 skipped"], lines);
+        Assert.Equal(
+            ["SKIP ssd/a  reason: family not implemented", "conformance: 0 passed, 0 failed, 1 skipped"], lines);
         Assert.Equal(1, exit);
     }
 

@@ -73,19 +73,22 @@ public class SafetensorsFileTests : IDisposable
 
     [Fact]
     public void UnknownDtype_Fails() =>
-        Fails(WriteRaw("{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), "a", "unknown dtype 'Q4'");
+        Fails(WriteRaw("{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), "a",
+            "unknown dtype 'Q4'");
 
     [Fact]
     public void OverlappingOffsets_Fail() =>
         Fails(WriteRaw("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                       + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "b", "overlap tensor 'a'");
+                       + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12),
+            "b", "overlap tensor 'a'");
 
     [Theory]
     [InlineData("[-4,0]")]
     [InlineData("[8,4]")]
     [InlineData("[0,99999999999999]")]
     public void OffsetsOutOfRange_Fail(string offsets) =>
-        Fails(WriteRaw($"{{\"a\":{{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":{offsets}}}}}", 8), "a", "out of range");
+        Fails(WriteRaw($"{{\"a\":{{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":{offsets}}}}}", 8), "a",
+            "out of range");
 
     [Theory]
     [InlineData("[\"0\",\"8\"]", "not integers")]
@@ -101,7 +104,8 @@ public class SafetensorsFileTests : IDisposable
     [InlineData("BF16", "[2]", "needs 4 bytes, data_offsets span 8")]
     [InlineData("F32", "[]", "needs 4 bytes, data_offsets span 8")]
     public void ShapeTimesDtypeDiffersFromSpan_Fails(string dtype, string shape, string message) =>
-        Fails(WriteRaw($"{{\"a\":{{\"dtype\":\"{dtype}\",\"shape\":{shape},\"data_offsets\":[0,8]}}}}", 16), "a", message);
+        Fails(WriteRaw($"{{\"a\":{{\"dtype\":\"{dtype}\",\"shape\":{shape},\"data_offsets\":[0,8]}}}}", 16), "a",
+            message);
 
     [Theory]
     [InlineData("[-1]", "invalid shape dimension -1")]
@@ -141,7 +145,8 @@ public class SafetensorsFileTests : IDisposable
     [Fact]
     public void DuplicateTensorName_Fails() =>
         Fails(WriteRaw("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
-                       + "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2), "a", "duplicate tensor name");
+                       + "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 2),
+            "a", "duplicate tensor name");
 
     [Fact]
     public void AbsentTensor_And_WrongRawType_NameTheTensor()

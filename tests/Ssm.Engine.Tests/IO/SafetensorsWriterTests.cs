@@ -37,7 +37,8 @@ public class SafetensorsWriterTests : IDisposable
 
         using var f = SafetensorsFile.Open(path);
         Assert.Equal(md, f.Metadata);
-        Assert.Equal(["f32", "f64", "f16", "bf16", "i64", "i32", "u8", "scalar", "empty"], f.Entries.Select(e => e.Name));
+        Assert.Equal(["f32", "f64", "f16", "bf16", "i64", "i32", "u8", "scalar", "empty"],
+            f.Entries.Select(e => e.Name));
         Assert.Equal([2, 3], f.GetEntry("f32").Shape);
         Assert.Equal(f32, f.ReadFloat32("f32"));
         Assert.Equal(f64, f.ReadFloat64("f64"));
