@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ssm.Engine.Devices;
+using Ssm.Engine.IO;
 
 namespace Ssm.Engine.Conformance.Runner;
 
@@ -105,6 +106,10 @@ public sealed class ConformanceRunner(ConformanceRegistry registry)
                 CaseKind.Model => RunModel(c, device),
                 _ => RunTokenizer(c),
             };
+        }
+        catch (Exception e) when (e is InvalidDataException or SafetensorsException)
+        {
+            return CaseOutcome.Error(e.Message); // these messages already name the file or tensor
         }
         catch (Exception e)
         {

@@ -64,6 +64,16 @@ public class ConformanceRunnerTests
     }
 
     [Fact]
+    public void Fail_WhenShapeDiffers_NamesTheTensor()
+    {
+        using var set = new GoldenSetBuilder();
+        set.OpCase("scale", "a", x: [1f, 2f, 3f, 4f], y: [2f, 4f, 6f]);
+        var (exit, lines, _) = Run(Registry(new FakeFamily()), set.Root);
+        Assert.Equal("FAIL scale/a  error: out.y: shape [4] differs from the golden [3]", lines[0]);
+        Assert.Equal(1, exit);
+    }
+
+    [Fact]
     public void Fail_WhenResultHoldsNaN()
     {
         using var set = new GoldenSetBuilder();
