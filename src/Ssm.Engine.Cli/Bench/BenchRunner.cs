@@ -23,7 +23,8 @@ public sealed record BenchResult(string Kernel, DeviceSpec Device, IReadOnlyDict
 /// rounds (each one or more calls, so that a round lasts about the round target).</summary>
 public sealed class BenchRunner(BenchRegistry registry, TimeSpan warmUp, TimeSpan roundTarget)
 {
-    /// <summary>Runs the request and prints the summary; returns 0, 1 (validation mismatch), 2 (unknown
+    /// <summary>Runs the request and prints the summary; returns 0, 1 (validation mismatch or the kernel
+    /// threw), 2 (unknown
     /// kernel, bad option, JSON not written) or 3 (device not available).</summary>
     public int Run(BenchRequest req, TextWriter stdout, TextWriter stderr)
     {
@@ -65,9 +66,18 @@ public sealed class BenchRunner(BenchRegistry registry, TimeSpan warmUp, TimeSpa
             stderr.WriteLine($"bench: {bench.Name} does not match its reference: {mismatch}");
             return 1;
         }
-        if (onDevice) ((IDeviceKernelBench)bench).Setup(shape, req.Threads, req.Device);
-        else bench.Setup(shape, req.Threads);
-        var result = Time(bench, req, shape);
+        BenchResult result;
+        try
+        {
+            if (onDevice) ((IDeviceKernelBench)bench).Setup(shape, req.Threads, req.Device);
+            else bench.Setup(shape, req.Threads);
+            result = Time(bench, req, shape);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            stderr.WriteLine($"bench: {bench.Name} failed: {e.GetType().Name}: {e.Message}");
+            return 1;
+        }
         Print(result, stdout);
         if (req.JsonPath is { } path)
         {

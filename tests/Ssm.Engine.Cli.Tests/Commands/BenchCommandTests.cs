@@ -40,6 +40,14 @@ public class BenchCommandTests
         Assert.Equal(0, bench.Runs);
     }
 
+    [Fact]
+    public void KernelThrowingInSetup_Exit1_WithItsMessage()
+    {
+        var (exit, _, err) = Run(Services(benches: [new FakeBench()]), "bench", "sum", "--shape", "L=2000000");
+        Assert.Equal(1, exit);
+        Assert.Contains("bench: sum failed: ArgumentException: [sum] L too large", err);
+    }
+
     [Theory]
     [InlineData("--shape", "L=abc")]
     [InlineData("--shape", "L=0")]

@@ -19,6 +19,7 @@ internal class FakeBench(string name = "sum") : IKernelBench
 
     public virtual void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        if (shape["L"] > 1_000_000) throw new ArgumentException("[sum] L too large");
         SetupShape = shape;
         SetupThreads = threads;
         _data = Enumerable.Range(0, shape["L"] * shape["D"]).Select(i => (float)i).ToArray();
