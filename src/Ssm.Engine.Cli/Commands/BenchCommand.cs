@@ -11,15 +11,31 @@ internal static class BenchCommand
     public static Command Create(CliContext ctx)
     {
         var kernel = new Argument<string>("KERNEL") { Description = "Kernel name (see 'ssm info')" };
-        var shape = new Option<string?>("--shape") { Description = "Shape overrides, e.g. B=1,D=1536,L=2048,N=16" };
-        var device = new Option<string>("--device") { Description = "cpu (default)", DefaultValueFactory = _ => "cpu" };
+        var shape = new Option<string?>("--shape") {
+            Description = "Shape overrides, e.g. B=1,D=1536,L=2048,N=16",
+            HelpName = "K=V,...",
+        };
+        var device = new Option<string>("--device") {
+            Description = "cpu (default)",
+            DefaultValueFactory = _ => "cpu",
+            HelpName = "D",
+        };
         var threads = new Option<int>("--threads")
         {
             Description = "Threads the kernel may use",
+            HelpName = "T",
             DefaultValueFactory = _ => Environment.ProcessorCount,
         };
-        var repeat = new Option<int>("--repeat") { Description = "Timed rounds", DefaultValueFactory = _ => 5 };
-        var json = new Option<string?>("--json") { Description = "Also write a JSON record (atomically)" };
+        var repeat = new Option<int>("--repeat") {
+            Description = "Timed rounds",
+            DefaultValueFactory = _ => 5,
+            HelpName = "R",
+        };
+        var json = new Option<string?>("--json")
+        {
+            Description = "Also write a JSON record (atomically)",
+            HelpName = "FILE",
+        };
         var cmd = new Command("bench", "Time one kernel after validating it against its reference")
         {
             kernel, shape, device, threads, repeat, json,

@@ -14,15 +14,21 @@ internal static class ConformanceCommand
         var device = new Option<string>("--device")
         {
             Description = "cpu (default), ilgpu-cpu, ilgpu-cpu-warp32, cuda[:i], opencl[:i]",
+            HelpName = "D",
             DefaultValueFactory = _ => "cpu",
         };
         var filter = new Option<string[]>("--filter")
         {
+            HelpName = "GLOB",
             Description = "Case-id glob (repeatable; a case runs when any matches). '*' matches any characters, "
                           + "'/' and '#' included; '?' one character. E.g. 'ssd/*', 'selective_scan*/*', 'model/*'",
         };
         var strict = new Option<bool>("--strict") { Description = "Count skipped cases as failures" };
-        var json = new Option<string?>("--json") { Description = "Also write a JSON report (atomically)" };
+        var json = new Option<string?>("--json")
+        {
+            Description = "Also write a JSON report (atomically)",
+            HelpName = "FILE",
+        };
         var cmd = new Command("conformance", "Check the engine against a golden reference set")
         {
             dir, device, filter, strict, json,
