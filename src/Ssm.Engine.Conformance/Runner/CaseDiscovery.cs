@@ -23,7 +23,9 @@ public static class CaseDiscovery
             && File.Exists(Combine(parent, "golden.safetensors")))
         {
             // DIR is one checkpoint format of a model: just that case.
-            cases.Add(ModelCase(Combine(parent, "golden.safetensors"), System.IO.Path.GetFileName(root), files));
+            string golden = Combine(parent, "golden.safetensors");
+            var only = ModelCase(golden, System.IO.Path.GetFileName(root), files);
+            cases.Add(only with { Problem = GoldenProblem(golden) });
             return cases;
         }
         foreach (string f in files)
@@ -36,8 +38,18 @@ public static class CaseDiscovery
             else if (name == "golden.safetensors")
             {
                 string? problem = GoldenProblem(f);
-                foreach (string format in Formats(fdir, files))
+                var formats = Formats(fdir, files).ToList();
+                foreach (string format in formats)
                     cases.Add(ModelCase(f, format, files) with { Problem = problem });
+                if (formats.Count == 0)
+                {
+                    string model = System.IO.Path.GetFileName(fdir);
+                    cases.Add(new ConformanceCase($"model/{model}", CaseKind.Model, "model", model, f)
+                    {
+                        Files = [f],
+                        Problem = problem ?? "no checkpoint directory (with a config.json) beside golden.safetensors",
+                    });
+                }
             }
             else cases.AddRange(OpCases(f, registry, manifests, files));
         }
@@ -61,7 +73,8 @@ public static class CaseDiscovery
     private static SortedSet<string> CandidateFiles(string root, ManifestIndex manifests)
     {
         var files = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (string f in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true };
+        foreach (string f in Directory.EnumerateFiles(root, "*", options))
         {
             string full = System.IO.Path.GetFullPath(f);
             var m = manifests.Governing(full);

@@ -90,6 +90,17 @@ public class ConformanceRunnerSetTests
     }
 
     [Fact]
+    public void Model_WithoutAnyCheckpoint_Fails()
+    {
+        using var set = new GoldenSetBuilder();
+        set.Model("lonely");
+        var (exit, lines) = Run(new ConformanceRegistry([], new FakeModels()), set.Root);
+        Assert.Equal("FAIL model/lonely  error: no checkpoint directory (with a config.json) beside golden.safetensors",
+            lines[0]);
+        Assert.Equal(1, exit);
+    }
+
+    [Fact]
     public void Vim_CheckpointFiles_AreVerifiedAgainstTheManifest()
     {
         using var set = new GoldenSetBuilder();
