@@ -35,7 +35,8 @@ public sealed class GoldenCase : IDisposable
     /// <summary>The underlying file (for integer tensors and raw access).</summary>
     public SafetensorsFile File => _file;
 
-    private GoldenCase(SafetensorsFile file, string family, string @case, JsonDocument prms, Tolerance outTol, Tolerance gradTol)
+    private GoldenCase(SafetensorsFile file, string family, string @case, JsonDocument prms, Tolerance outTol,
+        Tolerance gradTol)
     {
         _file = file;
         Family = family;
@@ -53,7 +54,9 @@ public sealed class GoldenCase : IDisposable
         try
         {
             var md = file.Metadata;
-            string family = md.TryGetValue("family", out var f) ? f : throw new InvalidDataException($"{path}: metadata has no 'family'");
+            string family = md.TryGetValue("family", out var f)
+                ? f
+                : throw new InvalidDataException($"{path}: metadata has no 'family'");
             string @case = md.TryGetValue("case", out var c) ? c : System.IO.Path.GetFileNameWithoutExtension(path);
             var prms = JsonDocument.Parse(md.TryGetValue("params", out var p) ? p : "{}");
             Tolerance outTol = new(1e-5, 1e-4), gradTol = new(1e-5, 2e-4);
@@ -78,7 +81,8 @@ public sealed class GoldenCase : IDisposable
     }
 
     private static Tolerance ReadTol(JsonElement root, string key, Tolerance fallback) =>
-        root.TryGetProperty(key, out var o)
+        root.ValueKind == JsonValueKind.Object && root.TryGetProperty(key, out var o)
+                                                && o.ValueKind == JsonValueKind.Object
             ? new Tolerance(o.GetProperty("atol").GetDouble(), o.GetProperty("rtol").GetDouble())
             : fallback;
 

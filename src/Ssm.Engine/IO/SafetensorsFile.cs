@@ -44,7 +44,8 @@ public sealed class SafetensorsFile : IDisposable
     {
         if (!File.Exists(path)) throw new SafetensorsException(path, null, "file not found");
         long fileLength = new FileInfo(path).Length;
-        if (fileLength < 8) throw new SafetensorsException(path, null, $"truncated file: {fileLength} bytes, need at least 8");
+        if (fileLength < 8)
+            throw new SafetensorsException(path, null, $"truncated file: {fileLength} bytes, need at least 8");
         byte[] lenBytes = new byte[8];
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
         {
@@ -61,13 +62,15 @@ public sealed class SafetensorsFile : IDisposable
             long dataLength = fileLength - dataStart;
             var (entries, metadata) = ParseHeader(path, header, dataLength);
             if (dataLength == 0) return new SafetensorsFile(path, null, null, dataStart, 0, entries, metadata);
-            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
+                HandleInheritability.None, leaveOpen: false);
             var view = map.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
             return new SafetensorsFile(path, map, view, dataStart, dataLength, entries, metadata);
         }
     }
 
-    private static (List<SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
+    private static (List<SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header,
+        long dataLength)
     {
         JsonDocument doc;
         try
@@ -84,6 +87,7 @@ public sealed class SafetensorsFile : IDisposable
                 throw new SafetensorsException(path, null, "invalid JSON header: not an object");
             var entries = new List<SafetensorsEntry>();
             var metadata = new Dictionary<string, string>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__")
@@ -93,11 +97,13 @@ public sealed class SafetensorsFile : IDisposable
                     foreach (var m in prop.Value.EnumerateObject())
                     {
                         if (m.Value.ValueKind != JsonValueKind.String)
-                            throw new SafetensorsException(path, null, $"__metadata__ value '{m.Name}' is not a string");
+                            throw new SafetensorsException(path, null,
+                                $"__metadata__ value '{m.Name}' is not a string");
                         metadata[m.Name] = m.Value.GetString()!;
                     }
                     continue;
                 }
+                if (!names.Add(prop.Name)) throw new SafetensorsException(path, prop.Name, "duplicate tensor name");
                 entries.Add(ParseEntry(path, prop, dataLength));
             }
             CheckOverlaps(path, entries);
@@ -116,32 +122,38 @@ public sealed class SafetensorsFile : IDisposable
             throw new SafetensorsException(path, name, $"unknown dtype '{dt.GetString()}'");
         if (!v.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw new SafetensorsException(path, name, "missing shape");
+        int size = DTypeInfo.SizeOf(dtype);
+        // The element count is capped just above what the data buffer can hold, so no shape can overflow it
+        // (and no header can make a reader allocate more than the file holds).
+        long cap = dataLength / size + 1;
+        long elements = 1;
         var shape = new int[sh.GetArrayLength()];
-        long count = 1;
         int i = 0;
         foreach (var d in sh.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long dim) || dim < 0 || dim > int.MaxValue)
-                throw new SafetensorsException(path, name, $"invalid shape dimension {d}");
+                throw new SafetensorsException(path, name, $"invalid shape dimension {d.GetRawText()}");
             shape[i++] = (int)dim;
-            count = checked(count * Math.Max(dim, 1)) ;
-            if (dim == 0) count = 0;
-            if (count > dataLength) count = dataLength + 1; // the size check below reports it
+            UInt128 product = (UInt128)(ulong)elements * (ulong)dim;
+            elements = product > (UInt128)(ulong)cap ? cap : (long)product;
         }
-        if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+        if (!v.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array
+            || off.GetArrayLength() != 2)
             throw new SafetensorsException(path, name, "missing or malformed data_offsets");
-        if (!off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
+        if (off[0].ValueKind != JsonValueKind.Number || off[1].ValueKind != JsonValueKind.Number
+            || !off[0].TryGetInt64(out long begin) || !off[1].TryGetInt64(out long end))
             throw new SafetensorsException(path, name, "data_offsets are not integers");
         if (begin < 0 || end < begin || end > dataLength)
             throw new SafetensorsException(path, name,
                 $"data_offsets [{begin}, {end}] out of range (data buffer holds {dataLength} bytes)");
-        long elements = 1;
-        foreach (int d in shape) elements *= d;
-        long expected = elements * DTypeInfo.SizeOf(dtype);
-        if (shape.Length > 0 && count > dataLength) expected = long.MaxValue;
+        string shapeText = $"shape [{string.Join(", ", shape)}] x {DTypeInfo.SafetensorsName(dtype)}";
+        long expected = elements * size; // <= dataLength + size: cannot overflow
+        if (expected > dataLength)
+            throw new SafetensorsException(path, name,
+                $"{shapeText} needs more than the data buffer's {dataLength} bytes (data_offsets span {end - begin})");
         if (expected != end - begin)
             throw new SafetensorsException(path, name,
-                $"shape [{string.Join(", ", shape)}] x {DTypeInfo.SafetensorsName(dtype)} needs {(expected == long.MaxValue ? "more than the file's" : expected.ToString())} bytes, data_offsets span {end - begin}");
+                $"{shapeText} needs {expected} bytes, data_offsets span {end - begin}");
         return new SafetensorsEntry(name, dtype, shape, begin, end);
     }
 
@@ -152,7 +164,8 @@ public sealed class SafetensorsFile : IDisposable
         {
             if (sorted[i].Begin < sorted[i - 1].End)
                 throw new SafetensorsException(path, sorted[i].Name,
-                    $"data_offsets [{sorted[i].Begin}, {sorted[i].End}] overlap tensor '{sorted[i - 1].Name}' [{sorted[i - 1].Begin}, {sorted[i - 1].End}]");
+                    $"data_offsets [{sorted[i].Begin}, {sorted[i].End}] overlap tensor '{sorted[i - 1].Name}' "
+                    + $"[{sorted[i - 1].Begin}, {sorted[i - 1].End}]");
         }
     }
 
@@ -167,6 +180,8 @@ public sealed class SafetensorsFile : IDisposable
     public byte[] ReadBytes(string name)
     {
         var e = GetEntry(name);
+        if (e.ByteLength > Array.MaxLength)
+            throw new SafetensorsException(Path, name, $"{e.ByteLength} bytes do not fit in one array");
         var bytes = new byte[e.ByteLength];
         if (bytes.Length > 0) _view!.ReadArray(_dataStart + e.Begin, bytes, 0, bytes.Length);
         return bytes;
@@ -185,8 +200,28 @@ public sealed class SafetensorsFile : IDisposable
             DType.BFloat16 => WidenBf16(MemoryMarshal.Cast<byte, ushort>(raw)),
             DType.Int32 => Array.ConvertAll(MemoryMarshal.Cast<byte, int>(raw).ToArray(), v => (float)v),
             DType.Int64 => Array.ConvertAll(MemoryMarshal.Cast<byte, long>(raw).ToArray(), v => (float)v),
-            _ => throw new SafetensorsException(Path, name, $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as float32"),
+            _ => throw new SafetensorsException(Path, name,
+                $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as float32"),
         };
+    }
+
+    /// <summary>Reads a BF16 tensor as its raw 16-bit patterns (the upper halves of float32 values), without
+    /// widening; see <see cref="WidenBf16"/>.</summary>
+    public ushort[] ReadBFloat16Raw(string name)
+    {
+        var e = GetEntry(name);
+        if (e.DType != DType.BFloat16)
+            throw new SafetensorsException(Path, name, $"is {DTypeInfo.SafetensorsName(e.DType)}, not BF16");
+        return MemoryMarshal.Cast<byte, ushort>(ReadBytes(name)).ToArray();
+    }
+
+    /// <summary>Reads an F16 tensor as <see cref="Half"/> values, without widening.</summary>
+    public Half[] ReadFloat16Raw(string name)
+    {
+        var e = GetEntry(name);
+        if (e.DType != DType.Float16)
+            throw new SafetensorsException(Path, name, $"is {DTypeInfo.SafetensorsName(e.DType)}, not F16");
+        return MemoryMarshal.Cast<byte, Half>(ReadBytes(name)).ToArray();
     }
 
     /// <summary>Reads a tensor as float64 (exact widening of every stored type).</summary>
@@ -208,7 +243,8 @@ public sealed class SafetensorsFile : IDisposable
             DType.Int64 => MemoryMarshal.Cast<byte, long>(raw).ToArray(),
             DType.Int32 => Array.ConvertAll(MemoryMarshal.Cast<byte, int>(raw).ToArray(), v => (long)v),
             DType.UInt8 => Array.ConvertAll(raw, v => (long)v),
-            _ => throw new SafetensorsException(Path, name, $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as an integer tensor"),
+            _ => throw new SafetensorsException(Path, name,
+                $"cannot read {DTypeInfo.SafetensorsName(e.DType)} as an integer tensor"),
         };
     }
 
