@@ -98,8 +98,9 @@ public static partial class F
         var xc = x.Materialize();
         var y = Tensor.Zeros(x.Shape, dtype);
         CastInto(xc, y);
-        if (!Tensor.IsFloating(dtype) || !Tensor.IsFloating(x.DType))
-            return Tape.RecordNotDifferentiable(y, $"cast_to_{dtype}", x);
+        if (!Tensor.IsFloating(dtype)) return Tape.RecordNotDifferentiable(y, $"cast_to_{dtype}", x);
+        // From an index/mask dtype: pass the gradient on so the op that produced x reports itself.
+        if (!Tensor.IsFloating(x.DType)) return Tape.Record(y, "cast", [x], g => [g]);
         DType from = x.DType;
         return Tape.Record(y, "cast", [x], g => [Cast(g, from)]);
     }
