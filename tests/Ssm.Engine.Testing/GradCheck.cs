@@ -47,7 +47,8 @@ public static class GradCheck
                 }
             }
             if (x.Grad is null) throw new XunitException($"{op}: input {k} got no gradient");
-            TensorAssert.Close(numeric, x.Grad.ToDoubleArray(), atol, rtol, $"{op}: d/d input {k} {ShapeUtil.Format(x.Shape)}");
+            TensorAssert.Close(numeric, x.Grad.ToDoubleArray(), atol, rtol,
+                    $"{op}: d/d input {k} {ShapeUtil.Format(x.Shape)}");
         }
     }
 

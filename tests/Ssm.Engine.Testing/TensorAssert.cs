@@ -7,15 +7,18 @@ namespace Ssm.Engine.Testing;
 public static class TensorAssert
 {
     /// <summary>Asserts equal shapes and values within tolerance; the message names the worst element.</summary>
-    public static void Close(Tensor expected, Tensor actual, double atol = 1e-5, double rtol = 1e-5, string what = "tensor")
+    public static void Close(Tensor expected, Tensor actual, double atol = 1e-5, double rtol = 1e-5,
+            string what = "tensor")
     {
         if (!expected.Shape.AsSpan().SequenceEqual(actual.Shape))
-            throw new XunitException($"{what}: shape {ShapeUtil.Format(actual.Shape)} != expected {ShapeUtil.Format(expected.Shape)}");
+            throw new XunitException(
+                $"{what}: shape {ShapeUtil.Format(actual.Shape)} != expected {ShapeUtil.Format(expected.Shape)}");
         Close(expected.ToDoubleArray(), actual.ToDoubleArray(), atol, rtol, what);
     }
 
     /// <summary>Asserts two arrays are close (same length).</summary>
-    public static void Close(double[] expected, double[] actual, double atol = 1e-5, double rtol = 1e-5, string what = "values")
+    public static void Close(double[] expected, double[] actual, double atol = 1e-5, double rtol = 1e-5,
+            string what = "values")
     {
         if (expected.Length != actual.Length)
             throw new XunitException($"{what}: length {actual.Length} != expected {expected.Length}");
@@ -35,5 +38,6 @@ public static class TensorAssert
     }
 
     /// <summary>Asserts exactly equal values and shapes.</summary>
-    public static void Equal(Tensor expected, Tensor actual, string what = "tensor") => Close(expected, actual, 0, 0, what);
+    public static void Equal(Tensor expected, Tensor actual, string what = "tensor")
+        => Close(expected, actual, 0, 0, what);
 }

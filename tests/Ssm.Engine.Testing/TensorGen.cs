@@ -9,7 +9,8 @@ namespace Ssm.Engine.Testing;
 /// runner with a fixed replay seed so every property run is reproducible.</summary>
 public static class TensorGen
 {
-    /// <summary>Shapes of rank <paramref name="minRank"/>..<paramref name="maxRank"/> with dims 1..<paramref name="maxDim"/>.</summary>
+    /// <summary>Shapes of rank <paramref name="minRank"/>..<paramref name="maxRank"/> with dims 1..<paramref
+    /// name="maxDim"/>.</summary>
     public static Gen<int[]> Shape(int minRank = 1, int maxRank = 3, int maxDim = 4) =>
         from r in Gen.Choose(minRank, maxRank)
         from dims in Gen.ArrayOf(Gen.Choose(1, maxDim), r)
@@ -33,11 +34,13 @@ public static class TensorGen
         return swap ? (b, a2) : (a2, b);
     }
 
-    /// <summary>A seed for tensor contents (contents come from <see cref="Tensor.Randn(int[], int, DType)"/>).</summary>
+    /// <summary>A seed for tensor contents (contents come from <see cref="Tensor.Randn(int[], int,
+    /// DType)"/>).</summary>
     public static Gen<int> Seed() => Gen.Choose(0, 1_000_000);
 
     /// <summary>A permutation of 0..rank-1.</summary>
-    public static Gen<int[]> Permutation(int rank) => Gen.Shuffle(Enumerable.Range(0, rank).ToArray()).Select(p => p.ToArray());
+    public static Gen<int[]> Permutation(int rank)
+        => Gen.Shuffle(Enumerable.Range(0, rank).ToArray()).Select(p => p.ToArray());
 
     /// <summary>Runs <paramref name="body"/> on <paramref name="count"/> generated values from a fixed replay
     /// seed; the first failure throws with the falsifying value.</summary>

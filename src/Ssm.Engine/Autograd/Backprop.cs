@@ -16,7 +16,8 @@ internal static class Backprop
                 $"[backward] implicit gradient needs a scalar; got shape {ShapeUtil.Format(root.Shape)}");
         if (seed is not null && !seed.Shape.AsSpan().SequenceEqual(root.Shape))
             throw new ArgumentException(
-                $"[backward] gradient shape {ShapeUtil.Format(seed.Shape)} != tensor shape {ShapeUtil.Format(root.Shape)}");
+                $"[backward] gradient shape {ShapeUtil.Format(seed.Shape)} != " +
+                $"tensor shape {ShapeUtil.Format(root.Shape)}");
 
         using var _ = Tape.NoGrad();
         var order = TopologicalOrder(root);
@@ -43,7 +44,8 @@ internal static class Backprop
                 var gi = inputGrads[i];
                 if (gi is null || !x.RequiresGrad) continue;
                 if (!gi.Shape.AsSpan().SequenceEqual(x.Shape))
-                    throw new InvalidOperationException($"[{node.Name}] backward gave gradient {ShapeUtil.Format(gi.Shape)} " +
+                    throw new InvalidOperationException(
+                        $"[{node.Name}] backward gave gradient {ShapeUtil.Format(gi.Shape)} " +
                         $"for input {i} of shape {ShapeUtil.Format(x.Shape)}");
                 grads[x] = grads.TryGetValue(x, out var prev) ? F.Add(prev, gi) : gi;
             }

@@ -25,7 +25,8 @@ public sealed class Node
     public override string ToString() => $"Node({Name})";
 }
 
-/// <summary>Thrown when backward reaches an op that has no derivative (argmax indices, one-hot, comparisons...).</summary>
+/// <summary>Thrown when backward reaches an op that has no derivative (argmax indices, one-hot,
+/// comparisons...).</summary>
 public sealed class NotDifferentiableException : InvalidOperationException
 {
     /// <summary>The op that cannot be differentiated.</summary>

@@ -19,7 +19,8 @@ internal interface IBinaryOp
 }
 
 /// <summary>Runs operator structs over tensors: float32/float64 dispatch, contiguous chunks of at least
-/// <see cref="Par.Grain"/> elements in parallel, and broadcasting without materialising the broadcast operand.</summary>
+/// <see cref="Par.Grain"/> elements in parallel, and broadcasting without materialising the broadcast
+/// operand.</summary>
 internal static class ElementwiseDriver
 {
     public static void CheckFloat(string op, Tensor t)
@@ -109,7 +110,8 @@ internal static class ElementwiseDriver
                 ob += i * sb[k];
             }
             var dst = xd.AsSpan(r * inner + s, len);
-            if (ma == Mode.Contig && mb == Mode.Contig) op.Apply<T>(xa.AsSpan(oa + s, len), xb.AsSpan(ob + s, len), dst);
+            if (ma == Mode.Contig && mb == Mode.Contig) op.Apply<T>(xa.AsSpan(oa + s, len), xb.AsSpan(ob + s, len),
+                    dst);
             else if (mb == Mode.Scalar) op.Apply<T>(xa.AsSpan(oa + s, len), xb[ob], dst);
             else op.Apply<T>(xa[oa], xb.AsSpan(ob + s, len), dst);
         }

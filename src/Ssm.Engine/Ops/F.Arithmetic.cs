@@ -83,7 +83,8 @@ public static partial class F
         if (g.Shape.AsSpan().SequenceEqual(shape)) return g;
         int lead = g.Rank - shape.Length;
         if (lead < 0)
-            throw new ArgumentException($"[sum_to] cannot reduce {ShapeUtil.Format(g.Shape)} to {ShapeUtil.Format(shape)}");
+            throw new ArgumentException(
+                $"[sum_to] cannot reduce {ShapeUtil.Format(g.Shape)} to {ShapeUtil.Format(shape)}");
         var axes = new List<int>();
         for (int i = 0; i < g.Rank; i++)
             if (i < lead || (shape[i - lead] == 1 && g.Shape[i] != 1)) axes.Add(i);
@@ -115,7 +116,8 @@ public static partial class F
             case (ushort[] s, float[] d): HalfPrecision.WidenBFloat16(s.AsSpan(xo, n), d); return;
             case (Half[] s, float[] d): HalfPrecision.WidenHalf(s.AsSpan(xo, n), d); return;
             case (float[] s, ushort[] d): HalfPrecision.NarrowBFloat16(s.AsSpan(xo, n), d); return;
-            case (float[] s, Half[] d): System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(s.AsSpan(xo, n), d); return;
+            case (float[] s, Half[] d): System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(s.AsSpan(xo, n),
+                    d); return;
         }
         // Remaining pairs (index/mask dtypes, half <-> double) are rare conversions: per-element is fine.
         for (int i = 0; i < n; i++) Element.Set(y.Storage, i, Element.Get(x.Storage, xo + i));

@@ -30,11 +30,13 @@ public static partial class F
         var yd = y.Data<byte>();
         // Masks feed where/masked_fill on small attention-sized tensors; dtype-generic scalar compare.
         for (int i = 0; i < yd.Length; i++)
-            yd[i] = cmp(Element.Get(av.Storage, av.Offset + i), Element.Get(bv.Storage, bv.Offset + i)) ? (byte)1 : (byte)0;
+            yd[i] = cmp(Element.Get(av.Storage, av.Offset + i), Element.Get(bv.Storage,
+                    bv.Offset + i)) ? (byte)1 : (byte)0;
         return Tape.RecordNotDifferentiable(y, op, a, b);
     }
 
-    /// <summary>One-hot encoding of integer <paramref name="index"/> (...) → (..., classes). Not differentiable.</summary>
+    /// <summary>One-hot encoding of integer <paramref name="index"/> (...) → (..., classes). Not
+    /// differentiable.</summary>
     public static Tensor OneHot(Tensor index, int classes, DType dtype = DType.Float32)
     {
         int[] idx = Indexing.Read("one_hot", index);
@@ -44,7 +46,8 @@ public static partial class F
         return Tape.RecordNotDifferentiable(y, "one_hot", index);
     }
 
-    /// <summary>Index of the maximum along <paramref name="axis"/> (first on ties), as Int64. Not differentiable.</summary>
+    /// <summary>Index of the maximum along <paramref name="axis"/> (first on ties), as Int64. Not
+    /// differentiable.</summary>
     public static Tensor Argmax(Tensor x, int axis = -1, bool keepDim = false)
     {
         ElementwiseDriver.CheckFloat("argmax", x);

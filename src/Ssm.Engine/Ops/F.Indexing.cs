@@ -11,10 +11,12 @@ public static partial class F
     /// <paramref name="index"/> (negative indices count from the end). Gradients are index-added back.</summary>
     public static Tensor IndexSelect(Tensor x, int axis, Tensor index)
     {
-        if (index.Rank != 1) throw new ArgumentException($"[index_select] index must be 1-D, got {ShapeUtil.Format(index.Shape)}");
+        if (index.Rank != 1) throw new ArgumentException(
+            $"[index_select] index must be 1-D, got {ShapeUtil.Format(index.Shape)}");
         int a = ShapeUtil.Axis("index_select", axis, x.Rank);
         int n = x.Shape[a];
-        int[] idx = Indexing.Read("index_select", index).Select(i => Indexing.Bound("index_select", i, n, "index")).ToArray();
+        int[] idx = Indexing.Read("index_select", index).Select(i => Indexing.Bound("index_select", i, n,
+                "index")).ToArray();
         var xc = x.Materialize();
         var shape = x.Shape.ToArray();
         shape[a] = idx.Length;
@@ -28,7 +30,8 @@ public static partial class F
             for (int j = 0; j < idx.Length; j++) // one block copy per picked row
                 Array.Copy(src, xc.Offset + (o * n + idx[j]) * inner, dst, (o * idx.Length + j) * inner, inner);
         int[] xs = x.Shape;
-        return Tape.Record(y, "index_select", [x, index], g => [IndexAdd(g.Materialize(), xs, a, idx, outer, inner), null]);
+        return Tape.Record(y, "index_select", [x, index], g => [IndexAdd(g.Materialize(), xs, a, idx, outer, inner),
+                null]);
     }
 
     private static Tensor IndexAdd(Tensor g, int[] shape, int axis, int[] idx, int outer, int inner)
@@ -40,9 +43,11 @@ public static partial class F
             {
                 int d = (o * n + idx[j]) * inner, s = g.Offset + (o * idx.Length + j) * inner;
                 if (g.DType == DType.Float32)
-                    TensorPrimitives.Add(z.Data<float>().AsSpan(d, inner), g.Data<float>().AsSpan(s, inner), z.Data<float>().AsSpan(d, inner));
+                    TensorPrimitives.Add(z.Data<float>().AsSpan(d, inner), g.Data<float>().AsSpan(s, inner),
+                            z.Data<float>().AsSpan(d, inner));
                 else
-                    TensorPrimitives.Add(z.Data<double>().AsSpan(d, inner), g.Data<double>().AsSpan(s, inner), z.Data<double>().AsSpan(d, inner));
+                    TensorPrimitives.Add(z.Data<double>().AsSpan(d, inner), g.Data<double>().AsSpan(s, inner),
+                            z.Data<double>().AsSpan(d, inner));
             }
         return z;
     }
@@ -51,7 +56,8 @@ public static partial class F
     /// → (..., D).</summary>
     public static Tensor Embedding(Tensor weight, Tensor ids)
     {
-        if (weight.Rank != 2) throw new ArgumentException($"[embedding] weight must be (V, D), got {ShapeUtil.Format(weight.Shape)}");
+        if (weight.Rank != 2) throw new ArgumentException(
+            $"[embedding] weight must be (V, D), got {ShapeUtil.Format(weight.Shape)}");
         int[] shape = [.. ids.Shape, weight.Shape[1]];
         return IndexSelect(weight, 0, ids.Reshape(-1)).Reshape(shape);
     }
@@ -62,10 +68,12 @@ public static partial class F
     {
         int a = ShapeUtil.Axis("gather", axis, x.Rank);
         if (index.Rank != x.Rank)
-            throw new ArgumentException($"[gather] index {ShapeUtil.Format(index.Shape)} must have the rank of x {ShapeUtil.Format(x.Shape)}");
+            throw new ArgumentException(
+                $"[gather] index {ShapeUtil.Format(index.Shape)} must have the rank of x {ShapeUtil.Format(x.Shape)}");
         for (int d = 0; d < x.Rank; d++)
             if (d != a && index.Shape[d] > x.Shape[d])
-                throw new ArgumentException($"[gather] index {ShapeUtil.Format(index.Shape)} exceeds x {ShapeUtil.Format(x.Shape)} on dim {d}");
+                throw new ArgumentException(
+                    $"[gather] index {ShapeUtil.Format(index.Shape)} exceeds x {ShapeUtil.Format(x.Shape)} on dim {d}");
         int[] idx = Indexing.Read("gather", index);
         var pos = new int[idx.Length]; // storage position in x of each output element
         var istr = ShapeUtil.ContiguousStrides(index.Shape);
@@ -110,22 +118,33 @@ public static partial class F
     /// true) else <paramref name="b"/>; all three broadcast.</summary>
     public static Tensor Where(Tensor condition, Tensor a, Tensor b)
     {
-        if (condition.DType != DType.UInt8) throw new ArgumentException($"[where] condition must be UInt8, got {condition.DType}");
+        if (condition.DType != DType.UInt8) throw new ArgumentException(
+            $"[where] condition must be UInt8, got {condition.DType}");
         ElementwiseDriver.CheckSameDType("where", a, b);
         int[] shape = ShapeUtil.Broadcast("where", ShapeUtil.Broadcast("where", condition.Shape, a.Shape), b.Shape);
-        var c = condition.ExpandInternal(shape).Materialize().Data<byte>();
+        var cv = condition.ExpandInternal(shape).Materialize();
+        var c = cv.Data<byte>().AsSpan(cv.Offset, cv.NumEl);
         var av = a.Detach().ExpandInternal(shape).Materialize();
         var bv = b.Detach().ExpandInternal(shape).Materialize();
         var y = Tensor.Zeros(shape, a.DType);
         var cond = condition.Detach();
-        Array ad = av.Storage.Data, bd = bv.Storage.Data, yd = y.Storage.Data;
         // Mask bytes and value lanes differ in width; this select is memory-bound, so a plain loop serves.
-        switch (yd)
+        switch (y.Storage.Data)
         {
-            case float[] yf: for (int i = 0; i < c.Length; i++) yf[i] = c[i] != 0 ? ((float[])ad)[i] : ((float[])bd)[i]; break;
-            case double[] ydd: for (int i = 0; i < c.Length; i++) ydd[i] = c[i] != 0 ? ((double[])ad)[i] : ((double[])bd)[i]; break;
+            case float[] yf:
+                var af = av.Span<float>();
+                var bf = bv.Span<float>();
+                for (int i = 0; i < c.Length; i++) yf[i] = c[i] != 0 ? af[i] : bf[i];
+                break;
+            case double[] yd:
+                var ad = av.Span<double>();
+                var bd = bv.Span<double>();
+                for (int i = 0; i < c.Length; i++) yd[i] = c[i] != 0 ? ad[i] : bd[i];
+                break;
             default:
-                for (int i = 0; i < c.Length; i++) Element.Set(y.Storage, i, Element.Get(c[i] != 0 ? av.Storage : bv.Storage, i));
+                for (int i = 0; i < c.Length; i++)
+                    Element.Set(y.Storage, i, c[i] != 0 ? Element.Get(av.Storage, av.Offset + i)
+                        : Element.Get(bv.Storage, bv.Offset + i));
                 break;
         }
         return Tape.Record(y, "where", [a, b], g =>
@@ -135,6 +154,7 @@ public static partial class F
         });
     }
 
-    /// <summary>x with <paramref name="value"/> where <paramref name="mask"/> (UInt8) is set (e.g. −∞ for masking).</summary>
+    /// <summary>x with <paramref name="value"/> where <paramref name="mask"/> (UInt8) is set (e.g. −∞ for
+    /// masking).</summary>
     public static Tensor MaskedFill(Tensor x, Tensor mask, double value) => Where(mask, x.Scalar(value), x);
 }

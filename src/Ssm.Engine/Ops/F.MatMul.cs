@@ -14,7 +14,8 @@ public static partial class F
     public static Tensor MatMul(Tensor a, Tensor b)
     {
         if (a.Rank == 0 || b.Rank == 0)
-            throw new ArgumentException($"[matmul] scalar operands {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)}");
+            throw new ArgumentException(
+                $"[matmul] scalar operands {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)}");
         if (a.Rank == 1) return MatMul(a.Unsqueeze(0), b).Squeeze(-2);
         if (b.Rank == 1) return MatMul(a, b.Unsqueeze(-1)).Squeeze(-1);
         if (a.DType is DType.BFloat16 or DType.Float16) a = Cast(a, DType.Float32);
@@ -23,11 +24,14 @@ public static partial class F
         ElementwiseDriver.CheckFloat("matmul", a);
         int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
         if (b.Shape[^2] != k)
-            throw new ArgumentException($"[matmul] shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} are incompatible");
+            throw new ArgumentException(
+                $"[matmul] shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} are incompatible");
         int[] batch;
         try { batch = ShapeUtil.Broadcast("matmul", a.Shape[..^2], b.Shape[..^2]); }
         catch (ArgumentException) {
-            throw new ArgumentException($"[matmul] batch dims of {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} cannot be broadcast");
+            throw new ArgumentException(
+                $"[matmul] batch dims of {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} " +
+                "cannot be broadcast");
         }
         var y = Tensor.Zeros([.. batch, m, n], a.DType);
         if (y.NumEl > 0)

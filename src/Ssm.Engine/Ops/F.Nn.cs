@@ -30,11 +30,13 @@ public static partial class F
     {
         if (x.Rank == 0) throw new ArgumentException($"[{op}] input needs rank >= 1");
         if (w is not null && (w.Rank != 1 || w.Shape[0] != x.Shape[^1]))
-            throw new ArgumentException($"[{op}] weight {ShapeUtil.Format(w.Shape)} does not match last dim of {ShapeUtil.Format(x.Shape)}");
+            throw new ArgumentException(
+                $"[{op}] weight {ShapeUtil.Format(w.Shape)} does not match last dim of {ShapeUtil.Format(x.Shape)}");
     }
 
     /// <summary>Inverted dropout: zeroes each element with probability <paramref name="p"/> and scales the rest by
-    /// 1/(1−p). The mask comes from <paramref name="seed"/>, so runs are reproducible. Identity when not training.</summary>
+    /// 1/(1−p). The mask comes from <paramref name="seed"/>, so runs are reproducible. Identity when not
+    /// training.</summary>
     public static Tensor Dropout(Tensor x, double p, int seed, bool training = true)
     {
         if (p < 0 || p >= 1) throw new ArgumentException($"[dropout] p must be in [0, 1), got {p}");

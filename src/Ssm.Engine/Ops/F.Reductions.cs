@@ -14,7 +14,8 @@ public static partial class F
     /// <summary>Sum along one axis.</summary>
     public static Tensor Sum(Tensor x, int axis, bool keepDim = false) => Sum(x, [axis], keepDim);
 
-    /// <summary>Sum along <paramref name="axes"/>; reduced dims are kept as size 1 when <paramref name="keepDim"/>.</summary>
+    /// <summary>Sum along <paramref name="axes"/>; reduced dims are kept as size 1 when <paramref
+    /// name="keepDim"/>.</summary>
     public static Tensor Sum(Tensor x, int[] axes, bool keepDim = false)
     {
         ElementwiseDriver.CheckFloat("sum", x);
@@ -51,7 +52,8 @@ public static partial class F
     }
 
     /// <summary>Variance along one axis.</summary>
-    public static Tensor Var(Tensor x, int axis, int correction = 1, bool keepDim = false) => Var(x, [axis], correction, keepDim);
+    public static Tensor Var(Tensor x, int axis, int correction = 1, bool keepDim = false)
+        => Var(x, [axis], correction, keepDim);
 
     /// <summary>Variance of all elements.</summary>
     public static Tensor Var(Tensor x, int correction = 1) => Var(x, AllAxes(x), correction);
@@ -85,7 +87,8 @@ public static partial class F
     private static int[] NormAxes(string op, int[] axes, int rank)
     {
         var a = axes.Select(x => ShapeUtil.Axis(op, x, rank)).ToArray();
-        if (a.Distinct().Count() != a.Length) throw new ArgumentException($"[{op}] repeated axis in {ShapeUtil.Format(axes)}");
+        if (a.Distinct().Count() != a.Length) throw new ArgumentException(
+            $"[{op}] repeated axis in {ShapeUtil.Format(axes)}");
         return a;
     }
 
@@ -107,7 +110,8 @@ public static partial class F
 
     // x viewed as (outer, n, inner): inner == 1 reduces each contiguous row with one call; otherwise
     // rows of length inner are accumulated with vector adds / maxes.
-    private static void ReduceAxis<T>(Tensor x, Tensor y, int axis, bool max) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ReduceAxis<T>(Tensor x, Tensor y, int axis, bool max)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Shape[axis];
         int inner = 1;

@@ -18,7 +18,8 @@ public static partial class F
             bool ok = t.Rank == first.Rank;
             for (int d = 0; ok && d < t.Rank; d++) ok = d == a || t.Shape[d] == first.Shape[d];
             if (!ok)
-                throw new ArgumentException($"[concat] shapes {ShapeUtil.Format(first.Shape)} and {ShapeUtil.Format(t.Shape)} " +
+                throw new ArgumentException(
+                    $"[concat] shapes {ShapeUtil.Format(first.Shape)} and {ShapeUtil.Format(t.Shape)} " +
                     $"differ outside axis {a}");
             total += t.Shape[a];
         }
@@ -31,10 +32,12 @@ public static partial class F
             starts[i] = off;
             StridedCopy.Copy(xs[i].Detach(), y.Detach().Narrow(a, off, xs[i].Shape[a]));
         }
-        return Tape.Record(y, "concat", xs, g => xs.Select((t, i) => (Tensor?)g.Narrow(a, starts[i], t.Shape[a])).ToArray());
+        return Tape.Record(y, "concat", xs, g => xs.Select((t, i) => (Tensor?)g.Narrow(a, starts[i],
+                t.Shape[a])).ToArray());
     }
 
-    /// <summary>Splits into pieces of the given <paramref name="sizes"/> along <paramref name="axis"/> (views).</summary>
+    /// <summary>Splits into pieces of the given <paramref name="sizes"/> along <paramref name="axis"/>
+    /// (views).</summary>
     public static Tensor[] Split(Tensor x, int[] sizes, int axis = 0)
     {
         int a = ShapeUtil.Axis("split", axis, x.Rank);
@@ -46,7 +49,8 @@ public static partial class F
         return parts;
     }
 
-    /// <summary>Splits into chunks of <paramref name="chunk"/> along <paramref name="axis"/> (the last may be smaller).</summary>
+    /// <summary>Splits into chunks of <paramref name="chunk"/> along <paramref name="axis"/> (the last may be
+    /// smaller).</summary>
     public static Tensor[] Split(Tensor x, int chunk, int axis = 0)
     {
         if (chunk <= 0) throw new ArgumentException($"[split] chunk size must be positive, got {chunk}");
@@ -61,7 +65,8 @@ public static partial class F
         if (xs.Length == 0) throw new ArgumentException("[stack] needs at least one tensor");
         foreach (var t in xs)
             if (!t.Shape.AsSpan().SequenceEqual(xs[0].Shape))
-                throw new ArgumentException($"[stack] shapes {ShapeUtil.Format(xs[0].Shape)} and {ShapeUtil.Format(t.Shape)} differ");
+                throw new ArgumentException(
+                    $"[stack] shapes {ShapeUtil.Format(xs[0].Shape)} and {ShapeUtil.Format(t.Shape)} differ");
         int a = ShapeUtil.Axis("stack", axis, xs[0].Rank + 1);
         return Concat(xs.Select(t => t.Unsqueeze(a)).ToArray(), a);
     }

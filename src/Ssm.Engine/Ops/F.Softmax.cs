@@ -56,7 +56,8 @@ public static partial class F
         return y;
     }
 
-    private static void SoftmaxRows<T>(Tensor x, Tensor y, int n, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void SoftmaxRows<T>(Tensor x, Tensor y, int n, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         T[] xs = x.Data<T>(), ys = y.Data<T>();
         int xo = x.Offset, rows = x.NumEl / n;
@@ -94,7 +95,8 @@ public static partial class F
         int c = logits.Shape[^1];
         int[] rowShape = logits.Shape[..^1];
         if (!targets.Shape.AsSpan().SequenceEqual(rowShape))
-            throw new ArgumentException($"[cross_entropy] targets {ShapeUtil.Format(targets.Shape)} do not match logits " +
+            throw new ArgumentException(
+                $"[cross_entropy] targets {ShapeUtil.Format(targets.Shape)} do not match logits " +
                 $"{ShapeUtil.Format(logits.Shape)} without the class dim");
         int[] t = Indexing.Read("cross_entropy", targets);
         int rows = t.Length, valid = 0;
@@ -102,7 +104,8 @@ public static partial class F
         {
             if (v == ignoreIndex) continue;
             if (v < 0 || v >= c)
-                throw new ArgumentOutOfRangeException(nameof(targets), $"[cross_entropy] target {v} out of range for {c} classes");
+                throw new ArgumentOutOfRangeException(
+                    nameof(targets), $"[cross_entropy] target {v} out of range for {c} classes");
             valid++;
         }
         Tensor lsm;

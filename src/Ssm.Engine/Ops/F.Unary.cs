@@ -56,7 +56,8 @@ public static partial class F
         Unary("sigmoid", x, new SigmoidOp(), (g, y) => Mul(g, Mul(y, Sub(y.Scalar(1), y))));
 
     /// <summary>x · sigmoid(x) (a.k.a. swish).</summary>
-    public static Tensor Silu(Tensor x) => Unary("silu", x, new SiluOp(), (g, _) => Mul(g, MapOp("silu", x, new SiluGradOp())));
+    public static Tensor Silu(Tensor x)
+        => Unary("silu", x, new SiluOp(), (g, _) => Mul(g, MapOp("silu", x, new SiluGradOp())));
 
     /// <summary>log(1 + eˣ), returning x above 20 (torch's threshold).</summary>
     public static Tensor Softplus(Tensor x) =>

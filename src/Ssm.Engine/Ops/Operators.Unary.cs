@@ -8,22 +8,26 @@ namespace Ssm.Engine.Ops;
 
 internal readonly struct NegOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Negate(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Negate(x, y);
 }
 
 internal readonly struct ExpOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Exp(x, y);
 }
 
 internal readonly struct LogOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Log(x, y);
 }
 
 internal readonly struct SqrtOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Sqrt(x, y);
 }
 
 /// <summary>1 / sqrt(x).</summary>
@@ -38,7 +42,8 @@ internal readonly struct RsqrtOp : IUnaryOp
 
 internal readonly struct AbsOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Abs(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Abs(x, y);
 }
 
 /// <summary>sign(x) ∈ {−1, 0, 1}.</summary>
@@ -52,7 +57,8 @@ internal readonly struct SignOp : IUnaryOp
             for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
                 var v = new Vector<T>(x[i..]);
-                var pos = Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
+                var pos = Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero), Vector<T>.One,
+                        Vector<T>.Zero);
                 var neg = Vector.ConditionalSelect(Vector.LessThan(v, Vector<T>.Zero), Vector<T>.One, Vector<T>.Zero);
                 (pos - neg).CopyTo(y[i..]);
             }
@@ -91,12 +97,14 @@ internal readonly struct InRangeOp(double lo, double hi) : IUnaryOp
 
 internal readonly struct TanhOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Tanh(x, y);
 }
 
 internal readonly struct SigmoidOp : IUnaryOp
 {
-    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, y);
+    public void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+        => TensorPrimitives.Sigmoid(x, y);
 }
 
 /// <summary>silu(x) = x · sigmoid(x) (KernelMath.Silu, vectorised).</summary>

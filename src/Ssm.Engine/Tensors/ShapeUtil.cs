@@ -8,7 +8,8 @@ public static class ShapeUtil
     {
         long n = 1;
         foreach (int d in shape) n *= d;
-        if (n > int.MaxValue) throw new ArgumentException($"[shape] {Format(shape.ToArray())} has more than 2^31 elements");
+        if (n > int.MaxValue) throw new ArgumentException(
+            $"[shape] {Format(shape.ToArray())} has more than 2^31 elements");
         return (int)n;
     }
 
@@ -74,7 +75,8 @@ public static class ShapeUtil
                 throw new ArgumentException($"[{op}] cannot reshape {Format(from)} into {Format(to)}");
             o[infer] = n / known;
         }
-        if (NumEl(o) != n) throw new ArgumentException($"[{op}] cannot reshape {Format(from)} ({n} elements) into {Format(to)}");
+        if (NumEl(o) != n) throw new ArgumentException(
+            $"[{op}] cannot reshape {Format(from)} ({n} elements) into {Format(to)}");
         return o;
     }
 }

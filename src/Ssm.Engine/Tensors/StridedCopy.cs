@@ -23,7 +23,8 @@ internal static class StridedCopy
     {
         int[] shape = src.Shape;
         if (!shape.AsSpan().SequenceEqual(dst.Shape))
-            throw new ArgumentException($"[copy] shapes {ShapeUtil.Format(shape)} and {ShapeUtil.Format(dst.Shape)} differ");
+            throw new ArgumentException(
+                $"[copy] shapes {ShapeUtil.Format(shape)} and {ShapeUtil.Format(dst.Shape)} differ");
         int n = src.NumEl;
         if (n == 0) return;
         T[] s = src.Storage.As<T>(), d = dst.Storage.As<T>();

@@ -28,7 +28,8 @@ public sealed partial class Tensor
         if (shape.Length == 0 && data.Length != 1) shape = [data.Length];
         int n = ShapeUtil.NumEl(shape);
         if (n != data.Length)
-            throw new ArgumentException($"[from_array] {data.Length} values do not fill shape {ShapeUtil.Format(shape)}");
+            throw new ArgumentException(
+                $"[from_array] {data.Length} values do not fill shape {ShapeUtil.Format(shape)}");
         return new Tensor(Storage.Wrap(data), (int[])shape.Clone());
     }
 

@@ -103,13 +103,15 @@ public sealed partial class Tensor
             g => ScatterThrough(g, z => z.Detach().Slice(d, s, e, step)));
     }
 
-    /// <summary>The <paramref name="length"/> elements from <paramref name="start"/> along <paramref name="dim"/>.</summary>
+    /// <summary>The <paramref name="length"/> elements from <paramref name="start"/> along <paramref
+    /// name="dim"/>.</summary>
     public Tensor Narrow(int dim, int start, int length)
     {
         int d = ShapeUtil.Axis("narrow", dim, Rank);
         if (start < 0 || length < 0 || start + length > Shape[d])
             throw new ArgumentOutOfRangeException(nameof(start),
-                $"[narrow] range [{start}, {start + length}) exceeds dim {d} of size {Shape[d]} in {ShapeUtil.Format(Shape)}");
+                $"[narrow] range [{start}, {start + length}) exceeds dim {d} of size {Shape[d]} " +
+                $"in {ShapeUtil.Format(Shape)}");
         return Slice(d, start, start + length);
     }
 
@@ -119,7 +121,8 @@ public sealed partial class Tensor
         int d = ShapeUtil.Axis("select", dim, Rank);
         int i = index < 0 ? index + Shape[d] : index;
         if (i < 0 || i >= Shape[d])
-            throw new ArgumentOutOfRangeException(nameof(index), $"[select] index {index} out of range for size {Shape[d]}");
+            throw new ArgumentOutOfRangeException(
+                nameof(index), $"[select] index {index} out of range for size {Shape[d]}");
         return Narrow(d, i, 1).Squeeze(d);
     }
 
@@ -177,7 +180,8 @@ public sealed partial class Tensor
     internal Tensor ExpandInternal(int[] shape)
     {
         if (shape.Length < Rank)
-            throw new ArgumentException($"[expand] cannot expand {ShapeUtil.Format(Shape)} to {ShapeUtil.Format(shape)}");
+            throw new ArgumentException(
+                $"[expand] cannot expand {ShapeUtil.Format(Shape)} to {ShapeUtil.Format(shape)}");
         int lead = shape.Length - Rank;
         var strides = new int[shape.Length];
         var outShape = new int[shape.Length];
@@ -187,7 +191,8 @@ public sealed partial class Tensor
             int src = i < lead ? 1 : Shape[i - lead];
             int want = shape[i] == -1 && i >= lead ? src : shape[i];
             if (src != want && src != 1)
-                throw new ArgumentException($"[expand] cannot expand {ShapeUtil.Format(Shape)} to {ShapeUtil.Format(shape)}");
+                throw new ArgumentException(
+                    $"[expand] cannot expand {ShapeUtil.Format(Shape)} to {ShapeUtil.Format(shape)}");
             outShape[i] = want;
             strides[i] = i < lead || (src == 1 && want != 1) ? 0 : Strides[i - lead];
             if (i >= lead && want != src) same = false;

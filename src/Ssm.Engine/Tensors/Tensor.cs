@@ -104,13 +104,15 @@ public sealed partial class Tensor
     /// <summary>Size of one dimension (negative counts from the end).</summary>
     public int Size(int dim) => Shape[ShapeUtil.Axis("size", dim, Rank)];
 
-    /// <summary>The typed storage array (all of it; index with <see cref="Offset"/> and <see cref="Strides"/>).</summary>
+    /// <summary>The typed storage array (all of it; index with <see cref="Offset"/> and <see
+    /// cref="Strides"/>).</summary>
     public T[] Data<T>() => Storage.As<T>();
 
     /// <summary>The elements of a contiguous tensor as a span (throws on non-contiguous tensors).</summary>
     public Span<T> Span<T>()
     {
-        if (!IsContiguous) throw new InvalidOperationException("[span] tensor is not contiguous; call Contiguous() first");
+        if (!IsContiguous) throw new InvalidOperationException(
+            "[span] tensor is not contiguous; call Contiguous() first");
         return Storage.As<T>().AsSpan(Offset, NumEl);
     }
 
@@ -123,7 +125,8 @@ public sealed partial class Tensor
         for (int i = 0; i < Rank; i++)
         {
             if ((uint)index[i] >= (uint)Shape[i])
-                throw new IndexOutOfRangeException($"[index] index {index[i]} out of range for dim {i} of size {Shape[i]}");
+                throw new IndexOutOfRangeException(
+                    $"[index] index {index[i]} out of range for dim {i} of size {Shape[i]}");
             p += index[i] * Strides[i];
         }
         return p;
@@ -141,7 +144,8 @@ public sealed partial class Tensor
     /// <summary>The single value of a one-element tensor.</summary>
     public double Item()
     {
-        if (NumEl != 1) throw new InvalidOperationException($"[item] tensor of shape {ShapeUtil.Format(Shape)} has {NumEl} elements");
+        if (NumEl != 1) throw new InvalidOperationException(
+            $"[item] tensor of shape {ShapeUtil.Format(Shape)} has {NumEl} elements");
         return Element.Get(Storage, Position(new int[Rank]));
     }
 

@@ -114,7 +114,9 @@ public class TapeTests
             var ys = y.Span<double>();
             var xs = tc.Span<double>();
             for (int i = 0; i < ys.Length; i++) ys[i] = Math.Sin(xs[i]);
-            return Tape.Record(y, "sin", [t], g => [g * F.Cast(Tensor.FromArray(tc.ToDoubleArray().Select(Math.Cos).ToArray(), t.Shape), DType.Float64)]);
+            return Tape.Record(y, "sin", [t],
+                    g => [g * F.Cast(Tensor.FromArray(tc.ToDoubleArray().Select(Math.Cos).ToArray(), t.Shape),
+                            DType.Float64)]);
         }, x, op: "sin");
     }
 

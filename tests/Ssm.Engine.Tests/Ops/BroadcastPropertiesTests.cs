@@ -52,7 +52,8 @@ public class BroadcastPropertiesTests
         {
             var a = Tensor.Randn(v.seed, v.shape).Permute(v.perm);
             var b = Tensor.Randn(v.seed + 7, v.shape).Flip(0).Permute(v.perm);
-            TensorAssert.Close(Apply(v.op, a.Contiguous(), b.Contiguous()), Apply(v.op, a, b), 0, v.op == "pow" ? 1e-6 : 0);
+            TensorAssert.Close(Apply(v.op, a.Contiguous(), b.Contiguous()), Apply(v.op, a, b), 0,
+                    v.op == "pow" ? 1e-6 : 0);
             TensorAssert.Equal(F.Exp(a.Contiguous()), F.Exp(a));
         }, seed: 77, count: 100);
     }

@@ -10,7 +10,8 @@ public class ElementwiseTests
 {
     private static Tensor R(int[] shape, int seed) => Tensor.Randn(shape, seed, DType.Float64);
 
-    public static IEnumerable<object[]> BinaryOps() => new[] { "add", "sub", "mul", "div", "pow", "maximum" }.Select(x => new object[] { x });
+    public static IEnumerable<object[]> BinaryOps()
+        => new[] { "add", "sub", "mul", "div", "pow", "maximum" }.Select(x => new object[] { x });
 
     private static Tensor Binary(string op, Tensor a, Tensor b) => op switch
     {
@@ -147,9 +148,11 @@ public class ElementwiseTests
     {
         var x = Tensor.FromArray(new double[] { -1, 0, 1, 2 }, 4);
         // torch.nn.functional.gelu(torch.tensor([-1., 0., 1., 2.], dtype=torch.float64))
-        TensorAssert.Close(Tensor.FromArray(new[] { -0.15865525393145707, 0, 0.8413447460685429, 1.9544997361036416 }, 4),
+        TensorAssert.Close(Tensor.FromArray(new[] { -0.15865525393145707, 0, 0.8413447460685429,
+                1.9544997361036416 }, 4),
             F.Gelu(x), 1e-12, 0);
-        TensorAssert.Close(Tensor.FromArray(new[] { -0.15880800939172324, 0, 0.8411919906082768, 1.9545976940871788 }, 4),
+        TensorAssert.Close(Tensor.FromArray(new[] { -0.15880800939172324, 0, 0.8411919906082768,
+                1.9545976940871788 }, 4),
             F.Gelu(x, GeluApproximation.Tanh), 1e-12, 0);
     }
 

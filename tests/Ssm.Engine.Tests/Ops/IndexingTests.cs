@@ -15,8 +15,10 @@ public class IndexingTests
         var x = Tensor.Arange(12).Reshape(3, 4);
         var g = F.Gather(x, 1, Tensor.FromArray(new long[] { 3, 0, 1, 1, 2, 2 }, 3, 2));
         Assert.Equal(new float[] { 3, 0, 5, 5, 10, 10 }, g.ToArray());
-        Assert.Equal(new float[] { 8, 9, 10, 11, 0, 1, 2, 3 }, F.IndexSelect(x, 0, Tensor.FromArray(new[] { 2, 0 }, 2)).ToArray());
-        Assert.Equal(new float[] { 3, 1, 7, 5, 11, 9 }, F.IndexSelect(x, 1, Tensor.FromArray(new[] { -1, 1 }, 2)).ToArray());
+        Assert.Equal(new float[] { 8, 9, 10, 11, 0, 1, 2, 3 }, F.IndexSelect(x, 0, Tensor.FromArray(new[] { 2, 0 },
+                2)).ToArray());
+        Assert.Equal(new float[] { 3, 1, 7, 5, 11, 9 }, F.IndexSelect(x, 1, Tensor.FromArray(new[] { -1, 1 },
+                2)).ToArray());
         var e = F.Embedding(x, Tensor.FromArray(new[] { 1, 1, 2, 0 }, 2, 2));
         Assert.Equal(new[] { 2, 2, 4 }, e.Shape);
         Assert.Equal(x[2, 3], e[1, 0, 3]);
@@ -48,6 +50,15 @@ public class IndexingTests
         Assert.Equal(new[] { -1f, float.NegativeInfinity, -3f, 4f }, m);
         Assert.Equal(new float[] { 1, 0, 1, 0 }, F.Le(x, x.Scalar(-1)).ToArray());
         Assert.Equal(new float[] { 0, 1, 0, 0 }, F.Eq(x, x.Scalar(2)).ToArray());
+    }
+
+    [Fact]
+    public void Where_And_Compare_OnOffsetViews_ReadTheViewedElements()
+    {
+        var x = Tensor.Arange(6).Reshape(2, 3).Narrow(0, 1, 1); // contiguous, storage offset 3
+        var all = F.Ge(x, x.Scalar(0)).Narrow(1, 1, 2);
+        Assert.Equal(new float[] { 4, 5 }, F.Where(all, x.Narrow(1, 1, 2), x.Scalar(-1)).ToArray());
+        Assert.Equal(new float[] { 0, 1, 1 }, F.Gt(x, x.Scalar(3)).ToArray());
     }
 
     [Fact]

@@ -29,7 +29,8 @@ public class ReductionsTests
         Assert.Equal(1.25, F.Var(x, 0, correction: 0).Item(), 12);
     }
 
-    public static IEnumerable<object[]> Reductions() => new[] { "sum", "mean", "max", "var" }.Select(x => new object[] { x });
+    public static IEnumerable<object[]> Reductions()
+        => new[] { "sum", "mean", "max", "var" }.Select(x => new object[] { x });
 
     [Theory]
     [MemberData(nameof(Reductions))]

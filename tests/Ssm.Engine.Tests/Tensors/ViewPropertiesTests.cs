@@ -20,7 +20,8 @@ public class ViewPropertiesTests
     [Fact]
     public void Permute_IndexesByPermutation_AndSharesStorage()
     {
-        TensorGen.ForAll(TensorGen.Shape(1, 4, 4).SelectMany(s => TensorGen.Permutation(s.Length), (s, p) => (s, p)), v =>
+        TensorGen.ForAll(TensorGen.Shape(1, 4, 4).SelectMany(s => TensorGen.Permutation(s.Length), (s, p) => (s,
+                p)), v =>
         {
             var x = Iota(v.s);
             var p = x.Permute(v.p);
@@ -81,7 +82,8 @@ public class ViewPropertiesTests
     [Fact]
     public void Reshape_OfNonContiguousView_CopiesLogicalOrder_ViewErrors()
     {
-        TensorGen.ForAll(TensorGen.Shape(2, 4, 4).SelectMany(s => TensorGen.Permutation(s.Length), (s, p) => (s, p)), v =>
+        TensorGen.ForAll(TensorGen.Shape(2, 4, 4).SelectMany(s => TensorGen.Permutation(s.Length), (s, p) => (s,
+                p)), v =>
         {
             var x = Iota(v.s);
             var p = x.Permute(v.p);
