@@ -110,8 +110,8 @@ internal static class ElementwiseDriver
                 ob += i * sb[k];
             }
             var dst = xd.AsSpan(r * inner + s, len);
-            if (ma == Mode.Contig && mb == Mode.Contig) op.Apply<T>(xa.AsSpan(oa + s, len), xb.AsSpan(ob + s, len),
-                    dst);
+            if (ma == Mode.Contig && mb == Mode.Contig)
+                op.Apply<T>(xa.AsSpan(oa + s, len), xb.AsSpan(ob + s, len), dst);
             else if (mb == Mode.Scalar) op.Apply<T>(xa.AsSpan(oa + s, len), xb[ob], dst);
             else op.Apply<T>(xa[oa], xb.AsSpan(ob + s, len), dst);
         }

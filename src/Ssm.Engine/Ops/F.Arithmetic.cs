@@ -116,8 +116,9 @@ public static partial class F
             case (ushort[] s, float[] d): HalfPrecision.WidenBFloat16(s.AsSpan(xo, n), d); return;
             case (Half[] s, float[] d): HalfPrecision.WidenHalf(s.AsSpan(xo, n), d); return;
             case (float[] s, ushort[] d): HalfPrecision.NarrowBFloat16(s.AsSpan(xo, n), d); return;
-            case (float[] s, Half[] d): System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(s.AsSpan(xo, n),
-                    d); return;
+            case (float[] s, Half[] d):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(s.AsSpan(xo, n), d);
+                return;
         }
         // Remaining pairs (index/mask dtypes, half <-> double) are rare conversions: per-element is fine.
         for (int i = 0; i < n; i++) Element.Set(y.Storage, i, Element.Get(x.Storage, xo + i));

@@ -30,8 +30,10 @@ public static partial class F
         var yd = y.Data<byte>();
         // Masks feed where/masked_fill on small attention-sized tensors; dtype-generic scalar compare.
         for (int i = 0; i < yd.Length; i++)
-            yd[i] = cmp(Element.Get(av.Storage, av.Offset + i), Element.Get(bv.Storage,
-                    bv.Offset + i)) ? (byte)1 : (byte)0;
+        {
+            double x = Element.Get(av.Storage, av.Offset + i), z = Element.Get(bv.Storage, bv.Offset + i);
+            yd[i] = cmp(x, z) ? (byte)1 : (byte)0;
+        }
         return Tape.RecordNotDifferentiable(y, op, a, b);
     }
 

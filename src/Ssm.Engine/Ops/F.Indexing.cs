@@ -15,8 +15,8 @@ public static partial class F
             $"[index_select] index must be 1-D, got {ShapeUtil.Format(index.Shape)}");
         int a = ShapeUtil.Axis("index_select", axis, x.Rank);
         int n = x.Shape[a];
-        int[] idx = Indexing.Read("index_select", index).Select(i => Indexing.Bound("index_select", i, n,
-                "index")).ToArray();
+        int[] idx = Indexing.Read("index_select", index)
+            .Select(i => Indexing.Bound("index_select", i, n, "index")).ToArray();
         var xc = x.Materialize();
         var shape = x.Shape.ToArray();
         shape[a] = idx.Length;
@@ -30,8 +30,8 @@ public static partial class F
             for (int j = 0; j < idx.Length; j++) // one block copy per picked row
                 Array.Copy(src, xc.Offset + (o * n + idx[j]) * inner, dst, (o * idx.Length + j) * inner, inner);
         int[] xs = x.Shape;
-        return Tape.Record(y, "index_select", [x, index], g => [IndexAdd(g.Materialize(), xs, a, idx, outer, inner),
-                null]);
+        return Tape.Record(y, "index_select", [x, index],
+            g => [IndexAdd(g.Materialize(), xs, a, idx, outer, inner), null]);
     }
 
     private static Tensor IndexAdd(Tensor g, int[] shape, int axis, int[] idx, int outer, int inner)
@@ -43,14 +43,15 @@ public static partial class F
             {
                 int d = (o * n + idx[j]) * inner, s = g.Offset + (o * idx.Length + j) * inner;
                 if (g.DType == DType.Float32)
-                    TensorPrimitives.Add(z.Data<float>().AsSpan(d, inner), g.Data<float>().AsSpan(s, inner),
-                            z.Data<float>().AsSpan(d, inner));
-                else
-                    TensorPrimitives.Add(z.Data<double>().AsSpan(d, inner), g.Data<double>().AsSpan(s, inner),
-                            z.Data<double>().AsSpan(d, inner));
+                    AddInto(z.Data<float>().AsSpan(d, inner), g.Data<float>().AsSpan(s, inner));
+                else AddInto(z.Data<double>().AsSpan(d, inner), g.Data<double>().AsSpan(s, inner));
             }
         return z;
     }
+
+    private static void AddInto<T>(Span<T> dst, ReadOnlySpan<T> src)
+        where T : System.Numerics.IAdditionOperators<T, T, T>, System.Numerics.IAdditiveIdentity<T, T>
+        => TensorPrimitives.Add(dst, src, dst);
 
     /// <summary>Embedding lookup: rows of <paramref name="weight"/> (V, D) for integer <paramref name="ids"/> (...)
     /// → (..., D).</summary>

@@ -14,8 +14,8 @@ public static partial class F
     /// <summary>Sum along one axis.</summary>
     public static Tensor Sum(Tensor x, int axis, bool keepDim = false) => Sum(x, [axis], keepDim);
 
-    /// <summary>Sum along <paramref name="axes"/>; reduced dims are kept as size 1 when <paramref
-    /// name="keepDim"/>.</summary>
+    /// <summary>Sum along <paramref name="axes"/>; reduced dims are kept as size 1 when
+    /// <paramref name="keepDim"/>.</summary>
     public static Tensor Sum(Tensor x, int[] axes, bool keepDim = false)
     {
         ElementwiseDriver.CheckFloat("sum", x);

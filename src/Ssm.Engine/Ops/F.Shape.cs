@@ -32,8 +32,8 @@ public static partial class F
             starts[i] = off;
             StridedCopy.Copy(xs[i].Detach(), y.Detach().Narrow(a, off, xs[i].Shape[a]));
         }
-        return Tape.Record(y, "concat", xs, g => xs.Select((t, i) => (Tensor?)g.Narrow(a, starts[i],
-                t.Shape[a])).ToArray());
+        return Tape.Record(y, "concat", xs,
+            g => xs.Select((t, i) => (Tensor?)g.Narrow(a, starts[i], t.Shape[a])).ToArray());
     }
 
     /// <summary>Splits into pieces of the given <paramref name="sizes"/> along <paramref name="axis"/>
