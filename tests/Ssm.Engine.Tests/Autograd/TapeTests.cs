@@ -50,7 +50,7 @@ public class TapeTests
     {
         using (Tape.NoGrad())
         {
-            bool other = await Task.Run(() => Tape.IsGradEnabled).ConfigureAwait(false);
+            bool other = await Task.Run(() => Tape.IsGradEnabled);
             Assert.False(other); // flows into child tasks
         }
         var inner = new Thread(() => { using (Tape.NoGrad()) Thread.Sleep(1); });
