@@ -45,6 +45,17 @@ public static partial class F
             b.RequiresGrad ? SumTo(MatMul(a.MT, g), sb) : null]);
     }
 
+    /// <summary>x @ weightᵀ (+ bias), the torch <c>Linear</c> convention: x (..., in), weight (out, in),
+    /// bias (out). The transposed weight is passed to GEMM as a flag, never copied.</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        if (weight.Rank != 2 || x.Rank == 0 || x.Shape[^1] != weight.Shape[1])
+            throw new ArgumentException(
+                $"[linear] x {ShapeUtil.Format(x.Shape)} and weight {ShapeUtil.Format(weight.Shape)} are incompatible");
+        var y = MatMul(x, weight.MT);
+        return bias is null ? y : Add(y, bias);
+    }
+
     /// <summary>op(a) @ op(b) where op transposes the last two dims when the flag is set (views, no copies).</summary>
     public static Tensor MatMul(Tensor a, Tensor b, bool transposeA, bool transposeB) =>
         MatMul(transposeA ? a.MT : a, transposeB ? b.MT : b);

@@ -60,6 +60,17 @@ public class MatMulTests
     }
 
     [Fact]
+    public void Linear_MatchesMatMulWithTransposedWeight_AndGradients()
+    {
+        var x = Tensor.Randn([2, 3, 4], 1, DType.Float64);
+        var w = Tensor.Randn([5, 4], 2, DType.Float64);
+        var b = Tensor.Randn([5], 3, DType.Float64);
+        TensorAssert.Close(F.MatMul(x, w.MT.Contiguous()) + b, F.Linear(x, w, b), 1e-12, 0);
+        GradCheck.Check(xs => F.Linear(xs[0], xs[1], xs[2]), [x, w, b], op: "linear");
+        Assert.Throws<ArgumentException>(() => F.Linear(x, w.MT));
+    }
+
+    [Fact]
     public void MatMul_BFloat16Weights_AreWidened()
     {
         var w = Tensor.FromArray(new float[] { 1, 2, 3, 4, 5, 6 }, 3, 2);
