@@ -40,8 +40,8 @@ public sealed class GemmKernelBench : IKernelBench
     public string Options => "nn";
 }
 
-/// <summary><c>ssm bench gemv</c>: decode's y (1, N) = x (1, K) · Wᵀ with W stored (N, K), default 1×768·768×3072.
-/// Bound: weight bytes at the measured 2-thread read bandwidth, 28 GB/s.</summary>
+/// <summary><c>ssm bench gemv</c>: decode's y (1, N) = x (1, K) · Wᵀ with W stored (N, K),
+/// default 1×768·768×3072. Bound: weight bytes at the measured 2-thread read bandwidth, 28 GB/s.</summary>
 public sealed class GemvKernelBench : IKernelBench
 {
     /// <summary>Measured read-only bandwidth of the machine with 2 threads (docs/performance.md).</summary>
