@@ -20,6 +20,16 @@ public static partial class Gemm
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
             Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+            // The C tile is needed only after the k loop: start fetching its 6 rows now.
+            if (Sse.IsSupported)
+            {
+                float* cp = c;
+                for (int r = 0; r < MR; r++, cp += ldc)
+                {
+                    Sse.Prefetch0(cp);
+                    Sse.Prefetch0(cp + 15);
+                }
+            }
             int p = 0;
             for (; p + 1 < kc; p += 2, a += 2 * MR, b += 2 * NR)
             {
