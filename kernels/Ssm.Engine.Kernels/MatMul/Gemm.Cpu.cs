@@ -23,6 +23,9 @@ public static partial class Gemm
         /// <summary>Below this many flops (2·M·N·K) GEMM runs on the calling thread only.</summary>
         internal const double ParallelFlops = 4e6;
 
+        /// <summary>Work items per thread in the parallel GEMM (dynamic load balancing).</summary>
+        internal const int WorkItemsPerThread = 4;
+
         /// <summary>True when the AVX2/FMA micro-kernel is used (else the portable Vector/scalar one).</summary>
         public static bool UsesAvx2 => Fma.IsSupported && Avx.IsSupported;
 
@@ -98,9 +101,12 @@ public static partial class Gemm
                 fixed (float* bRaw = bBuf)
                 {
                     _bp = Buffers.Align(bRaw);
-                    // Split the rows of C when there are enough row panels, else the column panels of B.
-                    _mParts = (M + MR - 1) / MR >= (N + NR - 1) / NR ? Threads : 1;
-                    _nParts = Threads / _mParts;
+                    // Split the rows of C when there are enough row panels, else the column panels of B, into
+                    // WorkItemsPerThread balanced items per thread, handed out dynamically: as fast as a static
+                    // split on an idle machine, and a thread that loses its core to another process holds up less.
+                    int items = Threads == 1 ? 1 : Threads * WorkItemsPerThread;
+                    _mParts = (M + MR - 1) / MR >= (N + NR - 1) / NR ? items : 1;
+                    _nParts = items / _mParts;
                     for (int jc = 0; jc < N; jc += NC)
                     for (int pc = 0; pc < K; pc += KC)
                     {
@@ -110,7 +116,8 @@ public static partial class Gemm
                         PackBBlock();
                         if (Threads == 1) Compute(0);
                         else
-                            Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Compute);
+                            Parallel.For(0, _mParts * _nParts, new ParallelOptions { MaxDegreeOfParallelism = Threads },
+                                Compute);
                     }
                 }
             }
@@ -130,7 +137,7 @@ public static partial class Gemm
                 });
             }
 
-            /// <summary>Worker <paramref name="t"/>: its share of rows (in MR units) and of B panels.</summary>
+            /// <summary>Work item <paramref name="t"/>: its share of rows (in MR units) and of B panels.</summary>
             private void Compute(int t)
             {
                 int rowPanels = (M + MR - 1) / MR, colPanels = (_nc + NR - 1) / NR;
