@@ -63,6 +63,8 @@ public static partial class CausalConv1d
         Need("weight", "(D, K)", weight, (long)s.Channels * s.Width, "causal_conv1d_update");
         Optional("bias", "(D,)", bias, s.Channels, "causal_conv1d_update");
         Optional("cache_seqlens", "(B,)", cacheSeqlens, s.Batch, "causal_conv1d_update");
+        if (cacheSeqlens != 0 && s.StateLength < 1)
+            throw new ArgumentException("[causal_conv1d_update] a circular conv_state needs S >= 1");
         Need("y", "(B, D, L)", y, bdl, "causal_conv1d_update");
         Need("new conv_state", "(B, D, S)", newState, state, "causal_conv1d_update");
     }
