@@ -65,6 +65,38 @@ public static partial class CausalConv1d
     private static unsafe float BackwardRow(float* head, float* x, int L, float* w, int K, float bias, float* dy,
         bool silu, float* g, float* dx, float* dhead, float* dw)
     {
+        int H = K - 1, V = Vector<float>.Count, t;
+        float db = K == 4 ? GradAndWeightsK4(head, x, L, w, bias, dy, silu, g, dw)
+            : GradAndWeights(head, x, L, w, K, bias, dy, silu, g, dw);
+        // dx[t] = Σ_k w[k]·g[t+H−k]; all taps in range while t + H < L.
+        int body = Math.Max(0, L - H);
+        t = 0;
+        float* gs0 = g + H; // gs0[t - k] = g[t + H - k]
+        if (K == 4)
+        {
+            Vector<float> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]);
+            for (; t + V <= body; t += V)
+            {
+                var a = Vector.FusedMultiplyAdd(w0, Vector.Load(gs0 + t), w1 * Vector.Load(gs0 + t - 1));
+                a = Vector.FusedMultiplyAdd(w2, Vector.Load(gs0 + t - 2), a);
+                Vector.Store(Vector.FusedMultiplyAdd(w3, Vector.Load(gs0 + t - 3), a), dx + t);
+            }
+        }
+        for (; t + V <= body; t += V)
+        {
+            var a = Vector<float>.Zero;
+            for (int k = 0; k < K; k++) a = Vector.FusedMultiplyAdd(new Vector<float>(w[k]), Vector.Load(gs0 + t - k), a);
+            Vector.Store(a, dx + t);
+        }
+        for (; t < L; t++) dx[t] = TransposedTap(g, L, w, K, t + H);
+        for (int j = 0; j < H; j++) dhead[j] = TransposedTap(g, L, w, K, j);
+        return db;
+    }
+
+    /// <summary>Multi-pass form for any K: g = dy·act'(pre) into g, then dw[k] += g·xp[·+k] as K dot products.</summary>
+    private static unsafe float GradAndWeights(float* head, float* x, int L, float* w, int K, float bias, float* dy,
+        bool silu, float* g, float* dw)
+    {
         int H = K - 1, V = Vector<float>.Count, t = 0;
         if (silu)
         {
@@ -79,7 +111,6 @@ public static partial class CausalConv1d
         }
         else new ReadOnlySpan<float>(dy, L).CopyTo(new Span<float>(g, L));
         var gs = new ReadOnlySpan<float>(g, L);
-        float db = System.Numerics.Tensors.TensorPrimitives.Sum(gs);
         for (int k = 0; k < K; k++)
         {
             int t0 = Math.Min(L, Math.Max(0, H - k));
@@ -91,19 +122,60 @@ public static partial class CausalConv1d
                     new ReadOnlySpan<float>(x + t0 + k - H, L - t0));
             dw[k] += acc;
         }
-        // dx[t] = Σ_k w[k]·g[t+H−k]; all taps in range while t + H < L.
-        int body = Math.Max(0, L - H);
-        t = 0;
-        float* gs0 = g + H; // gs0[t - k] = g[t + H - k]
-        for (; t + V <= body; t += V)
+        return System.Numerics.Tensors.TensorPrimitives.Sum(gs);
+    }
+
+    /// <summary>One fused pass for K = 4: per lane block, recompute pre from the four shifted x windows, form
+    /// g = dy·silu'(pre) (or dy), store g and accumulate dw[k] += g·x[t−3+k] and Σ g in registers.</summary>
+    private static unsafe float GradAndWeightsK4(float* head, float* x, int L, float* w, float bias, float* dy,
+        bool silu, float* g, float* dw)
+    {
+        const int H = 3;
+        int V = Vector<float>.Count, t = 0;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
+        for (; t < Math.Min(H, L); t++)
         {
-            var a = Vector<float>.Zero;
-            for (int k = 0; k < K; k++) a = Vector.FusedMultiplyAdd(new Vector<float>(w[k]), Vector.Load(gs0 + t - k), a);
-            Vector.Store(a, dx + t);
+            float x0 = Xp(head, x, H, t), x1 = Xp(head, x, H, t + 1), x2 = Xp(head, x, H, t + 2), x3 = Xp(head, x, H, t + 3);
+            float gt = dy[t];
+            if (silu) gt *= KernelMath.SiluGrad(bias + w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3);
+            g[t] = gt;
+            s0 += gt * x0; s1 += gt * x1; s2 += gt * x2; s3 += gt * x3; sb += gt;
         }
-        for (; t < L; t++) dx[t] = TransposedTap(g, L, w, K, t + H);
-        for (int j = 0; j < H; j++) dhead[j] = TransposedTap(g, L, w, K, j);
-        return db;
+        float* xs = x - H;
+        Vector<float> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]), vb = new(bias);
+        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, ab = default, one = Vector<float>.One;
+        for (; t + V <= L; t += V)
+        {
+            Vector<float> x0 = Vector.Load(xs + t), x1 = Vector.Load(xs + t + 1);
+            Vector<float> x2 = Vector.Load(xs + t + 2), x3 = Vector.Load(xs + t + 3);
+            var gv = Vector.Load(dy + t);
+            if (silu)
+            {
+                var pre = Vector.FusedMultiplyAdd(w0, x0, Vector.FusedMultiplyAdd(w1, x1,
+                    Vector.FusedMultiplyAdd(w2, x2, Vector.FusedMultiplyAdd(w3, x3, vb))));
+                var sg = one / (one + Vector.Exp(-pre));
+                gv = gv * sg * Vector.FusedMultiplyAdd(pre, one - sg, one);
+            }
+            Vector.Store(gv, g + t);
+            a0 = Vector.FusedMultiplyAdd(gv, x0, a0);
+            a1 = Vector.FusedMultiplyAdd(gv, x1, a1);
+            a2 = Vector.FusedMultiplyAdd(gv, x2, a2);
+            a3 = Vector.FusedMultiplyAdd(gv, x3, a3);
+            ab += gv;
+        }
+        for (; t < L; t++)
+        {
+            float x0 = xs[t], x1 = xs[t + 1], x2 = xs[t + 2], x3 = xs[t + 3];
+            float gt = dy[t];
+            if (silu) gt *= KernelMath.SiluGrad(bias + w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3);
+            g[t] = gt;
+            s0 += gt * x0; s1 += gt * x1; s2 += gt * x2; s3 += gt * x3; sb += gt;
+        }
+        dw[0] += s0 + Vector.Sum(a0);
+        dw[1] += s1 + Vector.Sum(a1);
+        dw[2] += s2 + Vector.Sum(a2);
+        dw[3] += s3 + Vector.Sum(a3);
+        return sb + Vector.Sum(ab);
     }
 
     /// <summary>dxp[j] = Σ_k w[k]·g[j−k] over the taps with 0 ≤ j−k &lt; L.</summary>
