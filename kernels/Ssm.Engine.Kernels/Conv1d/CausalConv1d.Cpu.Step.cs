@@ -19,6 +19,11 @@ public static partial class CausalConv1d
             fixed (float* px = x, pst = convState, pw = weight, pb = bias, py = y, pns = newState)
             fixed (int* pc = cacheSeqlens)
             {
+                if (L == 1 && pc == null)
+                {
+                    SingleTokenLinear(s, px, pst, pw, pb, py, pns, silu);
+                    return;
+                }
                 nint ax = (nint)px, ast = (nint)pst, aw = (nint)pw, ab = (nint)pb, ay = (nint)py, ans = (nint)pns;
                 nint ac = (nint)pc;
                 RowParallel.For(s.Rows, (long)s.Rows * (L * K + S), o.Threads, (r0, r1) =>
@@ -104,6 +109,29 @@ public static partial class CausalConv1d
                         }
                 });
             }
+        }
+
+        /// <summary>Decode fast path (one token, linear state): per row y = bias + Σ_k w[k]·window, state shifted left
+        /// by one; SiLU applied afterwards in one SIMD pass over all rows.</summary>
+        private static void SingleTokenLinear(in CausalConv1dUpdateShape s, float* x, float* st, float* w, float* b,
+            float* y, float* ns, bool silu)
+        {
+            int K = s.Width, S = s.StateLength, H = K - 1, D = s.Channels, R = s.Rows;
+            for (int r = 0; r < R; r++)
+            {
+                int d = r % D;
+                float* sr = st + (long)r * S, nr = ns + (long)r * S, wd = w + d * K, win = sr + S - H;
+                float xv = x[r], a = (b == null ? 0f : b[d]) + wd[H] * xv;
+                for (int k = 0; k < H; k++) a += wd[k] * win[k];
+                y[r] = a;
+                for (int i = 0; i + 1 < S; i++) nr[i] = sr[i + 1];
+                if (S > 0) nr[S - 1] = xv;
+            }
+            if (!silu) return;
+            int V = System.Numerics.Vector<float>.Count, t = 0;
+            for (; t + V <= R; t += V)
+                System.Numerics.Vector.Store(SiluVec(System.Numerics.Vector.Load(y + t)), y + t);
+            for (; t < R; t++) y[t] = Common.KernelMath.Silu(y[t]);
         }
 
         /// <summary>State position of the i-th of the H = K-1 inputs preceding the new tokens.</summary>
