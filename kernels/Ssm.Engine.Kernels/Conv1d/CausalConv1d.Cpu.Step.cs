@@ -71,7 +71,8 @@ public static partial class CausalConv1d
                 nint adx = (nint)pdx, ads = (nint)pds, adw = (nint)pdw, adb = (nint)pdb, ac = (nint)pc;
                 RowParallel.For(D, (long)s.Rows * (L * K + S), o.Threads, (d0, d1) =>
                 {
-                    float[] hb = new float[Math.Max(H, 1)], dhb = new float[Math.Max(H, 1)], gb = new float[Math.Max(L, 1)];
+                    float[] hb = new float[Math.Max(H, 1)], dhb = new float[Math.Max(H, 1)];
+                    var gb = new float[Math.Max(L, 1)];
                     var last = new int[S];
                     fixed (float* hd = hb, dh = dhb, g = gb)
                         for (int d = d0; d < d1; d++)

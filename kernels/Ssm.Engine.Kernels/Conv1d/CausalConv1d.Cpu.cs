@@ -4,7 +4,8 @@ namespace Ssm.Engine.Kernels.Conv1d;
 
 public static partial class CausalConv1d
 {
-    /// <summary>SIMD, multi-threaded path; same contracts as <see cref="Reference"/>. Empty optional spans mean "absent".</summary>
+    /// <summary>SIMD, multi-threaded path; same contracts as <see cref="Reference"/>.
+    /// Empty optional spans mean "absent".</summary>
     public static unsafe partial class Cpu
     {
         /// <summary>x, y: (B, D, L); weight: (D, K); bias: (D,); initial/final states: (B, D, K-1).</summary>

@@ -32,7 +32,8 @@ public static partial class CausalConv1d
         }
 
         /// <summary>Gradients of S = Σ dy·y + Σ dFinal·final_states. dBias, dInitialStates may be empty
-        /// (not wanted); dFinalStates may be empty (no cotangent). Gradients are overwritten, not accumulated.</summary>
+        /// (not wanted); dFinalStates may be empty (no cotangent).
+        /// Gradients are overwritten, not accumulated.</summary>
         public static void Backward(in CausalConv1dShape s, ReadOnlySpan<double> x, ReadOnlySpan<double> weight,
             ReadOnlySpan<double> bias, ReadOnlySpan<double> initialStates, ReadOnlySpan<double> dy,
             ReadOnlySpan<double> dFinalStates, Span<double> dx, Span<double> dWeight, Span<double> dBias,
@@ -60,7 +61,8 @@ public static partial class CausalConv1d
         }
 
         /// <summary>Decode update: y (B, D, L) and the new conv state (B, D, S) from x (B, D, L) and conv_state
-        /// (B, D, S). cacheSeqlens (B,) selects the circular buffer; empty = linear. newState may alias convState.</summary>
+        /// (B, D, S). cacheSeqlens (B,) selects the circular buffer; empty = linear.
+        /// newState may alias convState.</summary>
         public static void Step(in CausalConv1dUpdateShape s, ReadOnlySpan<double> x, ReadOnlySpan<double> convState,
             ReadOnlySpan<double> weight, ReadOnlySpan<double> bias, ReadOnlySpan<int> cacheSeqlens, Span<double> y,
             Span<double> newState, CausalConv1dOptions o)

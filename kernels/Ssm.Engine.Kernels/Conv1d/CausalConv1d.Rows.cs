@@ -19,7 +19,8 @@ public static partial class CausalConv1d
     private static Vector<float> SiluVec(Vector<float> a) => a / (Vector<float>.One + Vector.Exp(-a));
 
     /// <summary>y[t] = act(bias + Σ_k w[k]·xp[t+k]) for one row.</summary>
-    private static unsafe void ForwardRow(float* head, float* x, int L, float* w, int K, float bias, float* y, bool silu)
+    private static unsafe void ForwardRow(float* head, float* x, int L, float* w, int K, float bias, float* y,
+        bool silu)
     {
         int H = K - 1, V = Vector<float>.Count, t = 0;
         for (; t < Math.Min(H, L); t++)
@@ -48,7 +49,8 @@ public static partial class CausalConv1d
             for (; t + V <= L; t += V)
             {
                 var a = vb;
-                for (int k = 0; k < K; k++) a = Vector.FusedMultiplyAdd(new Vector<float>(w[k]), Vector.Load(xs + t + k), a);
+                for (int k = 0; k < K; k++)
+                    a = Vector.FusedMultiplyAdd(new Vector<float>(w[k]), Vector.Load(xs + t + k), a);
                 Vector.Store(silu ? SiluVec(a) : a, y + t);
             }
         }
@@ -85,7 +87,8 @@ public static partial class CausalConv1d
         for (; t + V <= body; t += V)
         {
             var a = Vector<float>.Zero;
-            for (int k = 0; k < K; k++) a = Vector.FusedMultiplyAdd(new Vector<float>(w[k]), Vector.Load(gs0 + t - k), a);
+            for (int k = 0; k < K; k++)
+                a = Vector.FusedMultiplyAdd(new Vector<float>(w[k]), Vector.Load(gs0 + t - k), a);
             Vector.Store(a, dx + t);
         }
         for (; t < L; t++) dx[t] = TransposedTap(g, L, w, K, t + H);
@@ -93,7 +96,8 @@ public static partial class CausalConv1d
         return db;
     }
 
-    /// <summary>Multi-pass form for any K: g = dy·act'(pre) into g, then dw[k] += g·xp[·+k] as K dot products.</summary>
+    /// <summary>Multi-pass form for any K: g = dy·act'(pre) into g, then dw[k] += g·xp[·+k] as K dot
+    /// products.</summary>
     private static unsafe float GradAndWeights(float* head, float* x, int L, float* w, int K, float bias, float* dy,
         bool silu, float* g, float* dw)
     {
@@ -135,7 +139,8 @@ public static partial class CausalConv1d
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
         for (; t < Math.Min(H, L); t++)
         {
-            float x0 = Xp(head, x, H, t), x1 = Xp(head, x, H, t + 1), x2 = Xp(head, x, H, t + 2), x3 = Xp(head, x, H, t + 3);
+            float x0 = Xp(head, x, H, t), x1 = Xp(head, x, H, t + 1);
+            float x2 = Xp(head, x, H, t + 2), x3 = Xp(head, x, H, t + 3);
             float gt = dy[t];
             if (silu) gt *= KernelMath.SiluGrad(bias + w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3);
             g[t] = gt;

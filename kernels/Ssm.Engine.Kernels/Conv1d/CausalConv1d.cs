@@ -31,7 +31,8 @@ public readonly record struct CausalConv1dUpdateShape(int Batch, int Channels, i
 /// <param name="Threads">Maximum worker threads of the Cpu path (0 = all cores).</param>
 public readonly record struct CausalConv1dOptions(bool Silu = false, int Threads = 0);
 
-/// <summary>Causal depthwise conv1d and its decode update: <see cref="Reference"/> loops and the <see cref="Cpu"/> path.
+/// <summary>Causal depthwise conv1d and its decode update: <see cref="Reference"/> loops and the
+/// <see cref="Cpu"/> path.
 /// Optional tensors are passed as empty spans.</summary>
 public static partial class CausalConv1d
 {
@@ -40,7 +41,8 @@ public static partial class CausalConv1d
         int y, int finalStates)
     {
         if (s.Batch < 0 || s.Channels < 0 || s.Length < 0 || s.Width < 1)
-            throw new ArgumentException($"[causal_conv1d] invalid shape B={s.Batch} D={s.Channels} L={s.Length} K={s.Width}");
+            throw new ArgumentException(
+                $"[causal_conv1d] invalid shape B={s.Batch} D={s.Channels} L={s.Length} K={s.Width}");
         long bdl = (long)s.Rows * s.Length, state = (long)s.Rows * s.StateWidth;
         Need("x", "(B, D, L)", x, bdl);
         Need("weight", "(D, K)", weight, (long)s.Channels * s.Width);
@@ -80,7 +82,8 @@ public static partial class CausalConv1d
         if (length != 0) Need(name, dims, length, expected, op);
     }
 
-    /// <summary>Index into the circular state where the update reads or writes: (seqlen + offset) mod S, non-negative.</summary>
+    /// <summary>Index into the circular state where the update reads or writes: (seqlen + offset) mod S,
+    /// non-negative.</summary>
     internal static int Wrap(long seqlen, long offset, int stateLength)
     {
         long p = (seqlen + offset) % stateLength;

@@ -71,7 +71,8 @@ public static partial class RmsNorm
             ReadOnlySpan<float> dResidualOut, Span<float> dx, Span<float> dResidual, Span<float> dz,
             Span<float> dWeight, Span<float> dBias, RmsNormOptions o)
         {
-            Validate(s, x.Length, residual.Length, z.Length, weight.Length, bias.Length, dy.Length, dResidualOut.Length);
+            Validate(s, x.Length, residual.Length, z.Length, weight.Length, bias.Length, dy.Length,
+                dResidualOut.Length);
             Validate(s, dx.Length, dResidual.Length, dz.Length, dWeight.Length, dBias.Length, dy.Length, 0);
             int C = s.Channels, G = s.Group;
             double eps = o.Eps;

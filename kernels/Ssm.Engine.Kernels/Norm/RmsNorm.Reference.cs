@@ -45,7 +45,8 @@ public static partial class RmsNorm
             ReadOnlySpan<double> dResidualOut, Span<double> dx, Span<double> dResidual, Span<double> dz,
             Span<double> dWeight, Span<double> dBias, RmsNormOptions o)
         {
-            Validate(s, x.Length, residual.Length, z.Length, weight.Length, bias.Length, dy.Length, dResidualOut.Length);
+            Validate(s, x.Length, residual.Length, z.Length, weight.Length, bias.Length, dy.Length,
+                dResidualOut.Length);
             Validate(s, dx.Length, dResidual.Length, dz.Length, dWeight.Length, dBias.Length, dy.Length, 0);
             int C = s.Channels, G = s.Group;
             bool gateBefore = !z.IsEmpty && !o.NormBeforeGate, gateAfter = !z.IsEmpty && o.NormBeforeGate;

@@ -18,7 +18,8 @@ public readonly record struct RmsNormShape(int Rows, int Channels, int GroupSize
 
 /// <summary>Options of an RMSNorm call.</summary>
 /// <param name="Eps">Added to mean(v²) before the square root.</param>
-/// <param name="NormBeforeGate">With a gate z: true = y = norm(x)·silu(z); false = y = norm(x·silu(z)) (Mamba-2).</param>
+/// <param name="NormBeforeGate">With a gate z: true = y = norm(x)·silu(z); false = y = norm(x·silu(z))
+/// (Mamba-2).</param>
 /// <param name="Threads">Maximum worker threads of the Cpu path (0 = all cores).</param>
 public readonly record struct RmsNormOptions(double Eps = 1e-5, bool NormBeforeGate = true, int Threads = 0);
 

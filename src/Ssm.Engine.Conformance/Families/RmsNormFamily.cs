@@ -3,7 +3,8 @@ using Ssm.Engine.Kernels.Norm;
 
 namespace Ssm.Engine.Conformance.Families;
 
-/// <summary><c>rmsnorm</c> (FORMAT.md 4.9): optional bias and residual add (with residual_out), on the Cpu kernel.</summary>
+/// <summary><c>rmsnorm</c> (FORMAT.md 4.9): optional bias and residual add (with residual_out), on the Cpu
+/// kernel.</summary>
 public sealed class RmsNormFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -16,7 +17,8 @@ public sealed class RmsNormFamily : IOpFamily
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
         RunNorm(golden, device, "in.residual", null, new RmsNormOptions(golden.Double("eps", 1e-5)), groupSize: 0);
 
-    /// <summary>Shared driver of the two norm families: forward, then backward when the file holds cotangents.</summary>
+    /// <summary>Shared driver of the two norm families: forward, then backward when the file holds
+    /// cotangents.</summary>
     internal static Dictionary<string, HostArray> RunNorm(GoldenCase golden, DeviceSpec device, string? residualName,
         string? zName, RmsNormOptions o, int groupSize)
     {

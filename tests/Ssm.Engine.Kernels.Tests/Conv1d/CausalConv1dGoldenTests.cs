@@ -11,7 +11,8 @@ public class CausalConv1dGoldenTests
 
     [Theory]
     [MemberData(nameof(ConvCases))]
-    public void ForwardBackward_MatchesGolden_OnCpu(string file) => GoldenFamilyCheck.Run(new CausalConv1dFamily(), file);
+    public void ForwardBackward_MatchesGolden_OnCpu(string file) =>
+        GoldenFamilyCheck.Run(new CausalConv1dFamily(), file);
 
     [Theory]
     [MemberData(nameof(UpdateCases))]

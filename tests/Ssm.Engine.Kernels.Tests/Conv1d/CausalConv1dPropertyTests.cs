@@ -88,14 +88,16 @@ public class CausalConv1dPropertyTests
     [Fact]
     public void Backward_MatchesFiniteDifferences_InFloat64()
     {
-        foreach (var (k, silu, bias, init) in new[] { (3, true, true, true), (4, false, false, false), (1, true, true, false) })
+        var cases = new[] { (3, true, true, true), (4, false, false, false), (1, true, true, false) };
+        foreach (var (k, silu, bias, init) in cases)
         {
             var s = new CausalConv1dShape(2, 2, 5, k);
             var o = new CausalConv1dOptions(silu);
             int n = s.Rows * s.Length, h = s.Rows * (k - 1);
             double[] x = Widen(Rand(n, 1)), w = Widen(Rand(2 * k, 2)), b = bias ? Widen(Rand(2, 3)) : [];
             double[] i0 = init ? Widen(Rand(h, 4)) : [], dy = Widen(Rand(n, 5)), df = Widen(Rand(h, 6));
-            double[] gx = new double[n], gw = new double[w.Length], gb = new double[b.Length], gi = new double[i0.Length];
+            double[] gx = new double[n], gw = new double[w.Length], gb = new double[b.Length];
+            var gi = new double[i0.Length];
             CausalConv1d.Reference.Backward(s, x, w, b, i0, dy, df, gx, gw, gb, gi, o);
             double Loss()
             {

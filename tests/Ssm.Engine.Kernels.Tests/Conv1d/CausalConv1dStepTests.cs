@@ -58,7 +58,8 @@ public class CausalConv1dStepTests
         var s = u.Shape;
         int n = u.Rows * u.L, m = u.Rows * u.S, S = u.S, D = c.D;
         float[] x = c.Rand(n, 1), lin = c.Rand(m, 2), w = c.Rand(c.D * c.K, 3), b = c.Bias ? c.Rand(c.D, 4) : [];
-        // logical slot i (oldest first) of batch b sits at (seqlen − S + i) mod S; after L writes at (seqlen + L − S + i)
+        // logical slot i (oldest first) of batch b sits at (seqlen − S + i) mod S;
+        // after L writes at (seqlen + L − S + i)
         int Pos(int r, int i, int shift) => (int)(((long)u.Seqlens[r / D] + shift - S + i) % S + S) % S;
         var circ = new float[m];
         for (int r = 0; r < u.Rows; r++)
@@ -87,7 +88,8 @@ public class CausalConv1dStepTests
     [Fact]
     public void StepBackward_MatchesFiniteDifferences_InFloat64()
     {
-        foreach (var (k, S, L, circular) in new[] { (3, 5, 3, false), (4, 3, 1, false), (4, 6, 2, true), (2, 2, 4, false) })
+        var cases = new[] { (3, 5, 3, false), (4, 3, 1, false), (4, 6, 2, true), (2, 2, 4, false) };
+        foreach (var (k, S, L, circular) in cases)
         {
             var s = new CausalConv1dUpdateShape(2, 2, L, k, S);
             var o = new CausalConv1dOptions(Silu: true);
@@ -115,7 +117,8 @@ public class CausalConv1dStepTests
     {
         var s = new CausalConv1dUpdateShape(1, 1, 1, 4, 2);
         var e = Assert.Throws<ArgumentException>(() =>
-            CausalConv1d.Cpu.Step(s, new float[1], new float[2], new float[4], [], [], new float[1], new float[2], default));
+            CausalConv1d.Cpu.Step(s, new float[1], new float[2], new float[4], [], [], new float[1], new float[2],
+                default));
         Assert.StartsWith("[causal_conv1d_update]", e.Message);
     }
 }

@@ -22,8 +22,10 @@ internal static class GoldenFamilyCheck
             Assert.Equal(want.Shape, have.Shape);
             var tol = name.StartsWith("out.") ? golden.OutTolerance : golden.GradTolerance;
             double maxAbs = want.Data.Max(v => Math.Abs((double)v)), err = 0;
-            for (int i = 0; i < want.Data.Length; i++) err = Math.Max(err, Math.Abs((double)have.Data[i] - want.Data[i]));
-            Assert.True(err <= tol.Bound(maxAbs), $"{fileName}: {name} max err {err:E3} > bound {tol.Bound(maxAbs):E3}");
+            for (int i = 0; i < want.Data.Length; i++)
+                err = Math.Max(err, Math.Abs((double)have.Data[i] - want.Data[i]));
+            Assert.True(err <= tol.Bound(maxAbs),
+                $"{fileName}: {name} max err {err:E3} > bound {tol.Bound(maxAbs):E3}");
         }
     }
 }
