@@ -16,7 +16,7 @@ public static partial class CausalConv1d
 
     /// <summary>silu(a) = a / (1 + exp(−a)), lane-wise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> SiluVec(Vector<float> a) => a / (Vector<float>.One + Vector.Exp(-a));
+    private static Vector<float> SiluVec(Vector<float> a) => a / (Vector<float>.One + ExpVec(-a));
 
     /// <summary>y[t] = act(bias + Σ_k w[k]·xp[t+k]) for one row.</summary>
     private static unsafe void ForwardRow(float* head, float* x, int L, float* w, int K, float bias, float* y,
@@ -108,7 +108,7 @@ public static partial class CausalConv1d
             for (; t + V <= L; t += V)
             {
                 var a = Vector.Load(g + t);
-                var s = Vector<float>.One / (Vector<float>.One + Vector.Exp(-a));
+                var s = Vector<float>.One / (Vector<float>.One + ExpVec(-a));
                 Vector.Store(Vector.Load(dy + t) * s * (Vector<float>.One + a * (Vector<float>.One - s)), g + t);
             }
             for (; t < L; t++) g[t] = dy[t] * KernelMath.SiluGrad(g[t]);
@@ -158,7 +158,7 @@ public static partial class CausalConv1d
             {
                 var pre = Vector.FusedMultiplyAdd(w0, x0, Vector.FusedMultiplyAdd(w1, x1,
                     Vector.FusedMultiplyAdd(w2, x2, Vector.FusedMultiplyAdd(w3, x3, vb))));
-                var sg = one / (one + Vector.Exp(-pre));
+                var sg = one / (one + ExpVec(-pre));
                 gv = gv * sg * Vector.FusedMultiplyAdd(pre, one - sg, one);
             }
             Vector.Store(gv, g + t);
