@@ -1,0 +1,193 @@
+// Fast CPU path of RmsNorm: rows in parallel, each row a few TensorPrimitives passes over contiguous channels
+// (L1-resident scratch). Weight/bias gradients are summed per chunk of rows and reduced in chunk order, so the
+// result does not depend on scheduling. Must match RmsNorm.Reference to float rounding.
+using System.Numerics.Tensors;
+using Ssm.Engine.Kernels.Conv1d;
+
+namespace Ssm.Engine.Kernels.Norm;
+
+public static partial class RmsNorm
+{
+    /// <summary>SIMD, multi-threaded path; same contracts as <see cref="Reference"/>.</summary>
+    public static unsafe class Cpu
+    {
+        /// <summary>y and (if wanted) residual_out = x + residual. Shapes in <see cref="RmsNorm"/>.</summary>
+        public static void Forward(in RmsNormShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> residual,
+            ReadOnlySpan<float> z, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+            Span<float> residualOut, RmsNormOptions o)
+        {
+            Validate(s, x.Length, residual.Length, z.Length, weight.Length, bias.Length, y.Length, residualOut.Length);
+            int C = s.Channels, G = s.Group;
+            double eps = o.Eps;
+            bool gateBefore = !z.IsEmpty && !o.NormBeforeGate, gateAfter = !z.IsEmpty && o.NormBeforeGate;
+            fixed (float* px = x, pr = residual, pz = z, pw = weight, pb = bias, py = y, pro = residualOut)
+            {
+                nint ax = (nint)px, ar = (nint)pr, az = (nint)pz, aw = (nint)pw, ab = (nint)pb, ay = (nint)py;
+                nint aro = (nint)pro;
+                RowParallel.For(s.Rows, (long)s.Rows * C, o.Threads, (r0, r1) =>
+                {
+                    float[] sb = new float[C], sig = new float[C], gz = new float[C], vb = new float[C];
+                    var w = new ReadOnlySpan<float>((float*)aw, C);
+                    var b = ab == 0 ? default : new ReadOnlySpan<float>((float*)ab, C);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        long off = (long)r * C;
+                        ReadOnlySpan<float> sv = Row(ax, off, C);
+                        if (ar != 0)
+                        {
+                            TensorPrimitives.Add(sv, Row(ar, off, C), sb);
+                            sv = sb;
+                            if (aro != 0) sb.CopyTo(RowW(aro, off, C));
+                        }
+                        ReadOnlySpan<float> v = sv;
+                        if (gateBefore)
+                        {
+                            Silu(Row(az, off, C), sig, gz);
+                            TensorPrimitives.Multiply(sv, gz, vb);
+                            v = vb;
+                        }
+                        var yr = RowW(ay, off, C);
+                        for (int g0 = 0; g0 < C; g0 += G)
+                        {
+                            var yg = yr.Slice(g0, G);
+                            TensorPrimitives.Multiply(v.Slice(g0, G), InvRms(v.Slice(g0, G), eps), yg);
+                            TensorPrimitives.Multiply(yg, w.Slice(g0, G), yg);
+                        }
+                        if (!b.IsEmpty) TensorPrimitives.Add(yr, b, yr);
+                        if (gateAfter)
+                        {
+                            Silu(Row(az, off, C), sig, gz);
+                            TensorPrimitives.Multiply(yr, gz, yr);
+                        }
+                    }
+                });
+            }
+        }
+
+        /// <summary>Gradients of S = Σ dy·y + Σ dResidualOut·residual_out (overwritten). dResidualOut may be empty
+        /// (no cotangent); dResidual, dz, dBias may be empty (not wanted). dResidual equals dx.</summary>
+        public static void Backward(in RmsNormShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> residual,
+            ReadOnlySpan<float> z, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> dy,
+            ReadOnlySpan<float> dResidualOut, Span<float> dx, Span<float> dResidual, Span<float> dz,
+            Span<float> dWeight, Span<float> dBias, RmsNormOptions o)
+        {
+            Validate(s, x.Length, residual.Length, z.Length, weight.Length, bias.Length, dy.Length,
+                dResidualOut.Length);
+            Validate(s, dx.Length, dResidual.Length, dz.Length, dWeight.Length, dBias.Length, dy.Length, 0);
+            int C = s.Channels, G = s.Group;
+            double eps = o.Eps;
+            bool gateBefore = !z.IsEmpty && !o.NormBeforeGate, gateAfter = !z.IsEmpty && o.NormBeforeGate;
+            int chunks = RowParallel.ChunkCount(s.Rows, (long)s.Rows * C, o.Threads);
+            var dwp = new float[Math.Max(chunks, 1), C];
+            var dbp = new float[Math.Max(chunks, 1), C];
+            fixed (float* px = x, pr = residual, pz = z, pw = weight, pb = bias, pdy = dy, pdro = dResidualOut)
+            fixed (float* pdx = dx, pdr = dResidual, pdz = dz)
+            {
+                nint ax = (nint)px, ar = (nint)pr, az = (nint)pz, aw = (nint)pw, ab = (nint)pb, ady = (nint)pdy;
+                nint adro = (nint)pdro, adx = (nint)pdx, adr = (nint)pdr, adz = (nint)pdz;
+                RowParallel.ForChunks(s.Rows, (long)s.Rows * C, o.Threads, (chunk, r0, r1) =>
+                {
+                    float[] sb = new float[C], sig = new float[C], gz = new float[C], sg = new float[C];
+                    float[] vb = new float[C], n = new float[C], dob = new float[C], dn = new float[C];
+                    var rs = new float[C / G];
+                    var w = new ReadOnlySpan<float>((float*)aw, C);
+                    var b = ab == 0 ? default : new ReadOnlySpan<float>((float*)ab, C);
+                    fixed (float* pdw = &dwp[chunk, 0], pdb = &dbp[chunk, 0])
+                    {
+                        var dwc = new Span<float>(pdw, C);
+                        var dbc = new Span<float>(pdb, C);
+                        for (int r = r0; r < r1; r++)
+                        {
+                            long off = (long)r * C;
+                            ReadOnlySpan<float> sv = Row(ax, off, C), dyr = Row(ady, off, C);
+                            if (ar != 0)
+                            {
+                                TensorPrimitives.Add(sv, Row(ar, off, C), sb);
+                                sv = sb;
+                            }
+                            if (az != 0) SiluAndGrad(Row(az, off, C), sig, gz, sg);
+                            ReadOnlySpan<float> v = sv, dout = dyr;
+                            if (gateBefore)
+                            {
+                                TensorPrimitives.Multiply(sv, gz, vb);
+                                v = vb;
+                            }
+                            for (int g0 = 0, gi = 0; g0 < C; g0 += G, gi++)
+                            {
+                                rs[gi] = InvRms(v.Slice(g0, G), eps);
+                                TensorPrimitives.Multiply(v.Slice(g0, G), rs[gi], n.AsSpan(g0, G));
+                            }
+                            if (gateAfter)
+                            {
+                                if (adz != 0)
+                                {   // dz = dy · (n·w + b) · silu'(z)
+                                    TensorPrimitives.Multiply(n, w, dn);
+                                    if (!b.IsEmpty) TensorPrimitives.Add(dn, b, dn);
+                                    TensorPrimitives.Multiply(dn, dyr, dn);
+                                    TensorPrimitives.Multiply(dn, sg, RowW(adz, off, C));
+                                }
+                                TensorPrimitives.Multiply(dyr, gz, dob);
+                                dout = dob;
+                            }
+                            TensorPrimitives.MultiplyAdd(dout, n, dwc, dwc);
+                            TensorPrimitives.Add(dbc, dout, dbc);
+                            TensorPrimitives.Multiply(dout, w, dn);
+                            for (int g0 = 0, gi = 0; g0 < C; g0 += G, gi++)
+                            {   // dv = r · (dn − n · mean(dn·n))
+                                var dng = dn.AsSpan(g0, G);
+                                var ng = n.AsSpan(g0, G);
+                                float c = TensorPrimitives.Dot(dng, ng) / G;
+                                TensorPrimitives.MultiplyAdd(ng, -c, dng, dng);
+                                TensorPrimitives.Multiply(dng, rs[gi], dng);
+                            }
+                            var dxr = RowW(adx, off, C);
+                            if (gateBefore)
+                            {
+                                if (adz != 0)
+                                {   // dz = dv · s · silu'(z)
+                                    var dzr = RowW(adz, off, C);
+                                    TensorPrimitives.Multiply(dn, sv, dzr);
+                                    TensorPrimitives.Multiply(dzr, sg, dzr);
+                                }
+                                TensorPrimitives.Multiply(dn, gz, dxr);
+                            }
+                            else dn.CopyTo(dxr);
+                            if (adro != 0) TensorPrimitives.Add(dxr, Row(adro, off, C), dxr);
+                            if (adr != 0) dxr.CopyTo(RowW(adr, off, C));
+                        }
+                    }
+                });
+            }
+            dWeight.Clear();
+            dBias.Clear();
+            for (int c = 0; c < chunks; c++)
+            {
+                for (int i = 0; i < C; i++) dWeight[i] += dwp[c, i];
+                if (!dBias.IsEmpty)
+                    for (int i = 0; i < C; i++) dBias[i] += dbp[c, i];
+            }
+        }
+
+        private static ReadOnlySpan<float> Row(nint p, long off, int n) => new((float*)p + off, n);
+
+        private static Span<float> RowW(nint p, long off, int n) => new((float*)p + off, n);
+
+        private static float InvRms(ReadOnlySpan<float> v, double eps) =>
+            (float)(1.0 / Math.Sqrt(TensorPrimitives.SumOfSquares(v) / v.Length + eps));
+
+        /// <summary>silu(z) = z·sigmoid(z).</summary>
+        private static void Silu(ReadOnlySpan<float> z, Span<float> sig, Span<float> silu)
+        {
+            TensorPrimitives.Sigmoid(z, sig);
+            TensorPrimitives.Multiply(z, sig, silu);
+        }
+
+        /// <summary>silu(z) and silu'(z) = σ + silu·(1 − σ).</summary>
+        private static void SiluAndGrad(ReadOnlySpan<float> z, Span<float> sig, Span<float> silu, Span<float> grad)
+        {
+            Silu(z, sig, silu);
+            TensorPrimitives.Subtract(1f, sig, grad);
+            TensorPrimitives.MultiplyAdd(silu, grad, sig, grad);
+        }
+    }
+}
