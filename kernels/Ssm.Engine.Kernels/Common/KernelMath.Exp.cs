@@ -16,22 +16,26 @@ public static partial class KernelMath
 
     private const float Exp2Lo = -126.49f, Exp2Hi = 127.49f;
     private const float P0 = 1.535336188319500e-4f, P1 = 1.339887440266574e-3f, P2 = 9.618437357674640e-3f;
+    private const float Shifter = 12582912f;                        // 1.5 · 2^23
+    private const int ExponentBias = unchecked((127 - 0x4B400000) << 23);
     private const float P3 = 5.550332471162809e-2f, P4 = 2.402264791363012e-1f, P5 = 6.931472028550421e-1f;
 
     /// <summary>2^x per lane (1-2 ulp; see the file header for the clamped range).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Exp2(Vector<float> x)
     {
-        x = Vector.Min(Vector.Max(x, new Vector<float>(Exp2Lo)), new Vector<float>(Exp2Hi));
-        Vector<float> n = Vector.Round(x);
-        Vector<float> f = x - n;
+        x = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(Exp2Lo)), new Vector<float>(Exp2Hi));
+        // Round to nearest by the 1.5·2^23 shifter: the low mantissa bits of t then hold n + 2^22.
+        Vector<float> t = x + new Vector<float>(Shifter);
+        Vector<float> f = x - (t - new Vector<float>(Shifter));
         Vector<float> p = Vector.FusedMultiplyAdd(new Vector<float>(P0), f, new Vector<float>(P1));
         p = Vector.FusedMultiplyAdd(p, f, new Vector<float>(P2));
         p = Vector.FusedMultiplyAdd(p, f, new Vector<float>(P3));
         p = Vector.FusedMultiplyAdd(p, f, new Vector<float>(P4));
         p = Vector.FusedMultiplyAdd(p, f, new Vector<float>(P5));
         p = Vector.FusedMultiplyAdd(p, f, Vector<float>.One);
-        Vector<int> scale = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+        // (bits(t) − bits(1.5·2^23) + 127) << 23 = bits(t) << 23 + ExponentBias (mod 2^32): the float 2^n.
+        Vector<int> scale = Vector.ShiftLeft(Vector.As<float, int>(t), 23) + new Vector<int>(ExponentBias);
         return p * Vector.As<int, float>(scale);
     }
 

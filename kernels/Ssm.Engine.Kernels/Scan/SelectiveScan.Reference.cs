@@ -39,7 +39,8 @@ public static partial class SelectiveScan
             }
         }
 
-        /// <summary>Gradients of S = Σ dy ⊙ y + Σ dLastState ⊙ last_state (either cotangent may be null = 0).</summary>
+        /// <summary>Gradients of S = Σ dy ⊙ y + Σ dLastState ⊙ last_state (either cotangent may be
+        /// null = 0).</summary>
         public static SelectiveScanGrads<double> Backward(in SelectiveScanShape s, in SelectiveScanOptions o,
             SelectiveScanInputs<double> x, double[]? dy, double[]? dLastState)
         {
