@@ -6,7 +6,9 @@
 //   dy, u, delta, z: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   h0, dLastState: (B, D, N)
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ssm.Engine.Kernels.Common;
 
 namespace Ssm.Engine.Kernels.Scan;
@@ -51,85 +53,128 @@ public static partial class SelectiveScan
             int b = row / s.Dim, d = row % s.Dim, L = s.Length, N = s.State, np = p.Np;
             int w = Vector<float>.Count, k = np / w, seq = row * L;
             Span<float> dts = wk.Dt.AsSpan(0, L), raw = wk.Raw.AsSpan(0, L), yPre = wk.YPre.AsSpan(0, L);
+            Span<float> gyv = wk.Gy.AsSpan(0, L), tmp = wk.Tmp.AsSpan(0, L);
             ComputeDt(s, o, x, d, seq, dts, raw);
-            Span<float> hs = wk.H.AsSpan(0, (L + 1) * np), decay = wk.Decay.AsSpan(0, L * np);
+            Span<float> hs = wk.H.AsSpan(0, (L + 1) * np);
             hs[..np].Clear();
             if (x.H0 is not null) x.H0.AsSpan(row * N, N).CopyTo(hs);
-            Span<Vector<float>> hv = MemoryMarshal.Cast<float, Vector<float>>(hs);
-            Span<Vector<float>> ev = MemoryMarshal.Cast<float, Vector<float>>(decay);
-            ReadOnlySpan<Vector<float>> av = MemoryMarshal.Cast<float, Vector<float>>(p.A.AsSpan(d * np, np));
+            ref float h = ref wk.H[0], e = ref wk.Decay[0], sB = ref wk.SB[0], sA = ref wk.SA[0];
+            ref float a = ref p.A[d * np];
             ref float bRef = ref p.B[p.BaseB(b, d)];
             ref float cRef = ref p.C[p.BaseC(b, d)];
             nint bStride = s.VariableB ? np : 0, cStride = s.VariableC ? np : 0;
-            float[] u = x.U;
+            ReadOnlySpan<float> u = x.U.AsSpan(seq, L);
             float dskip = x.D is null ? 0f : x.D[d];
             bool rev = o.Reverse;
-            // Forward recompute: hs[step+1] = decay[step] ⊙ hs[step] + dt·u·B_t (steps in processing order).
+            // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
+            // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
             for (int step = 0; step < L; step++)
             {
                 int t = rev ? L - 1 - step : step;
-                float dt = dts[t], ut = u[seq + t], du = dt * ut;
-                nint bo = t * bStride, co = t * cStride;
-                Vector<float> acc = Vector<float>.Zero;
-                for (int j = 0; j < k; j++)
+                float dt = dts[t], dtu = dt * u[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * np;
+                Vector<float> acc = Vector<float>.Zero, vdt = new(dt * KernelMath.Log2E);
+                for (int j = 0; j < np; j += w)
                 {
-                    Vector<float> e = KernelMath.Exp2(av[j] * (dt * KernelMath.Log2E));
-                    ev[step * k + j] = e;
-                    Vector<float> hj = Vector.FusedMultiplyAdd(e, hv[step * k + j], Load(ref bRef, bo + j * w) * du);
-                    hv[(step + 1) * k + j] = hj;
-                    acc = Vector.FusedMultiplyAdd(hj, Load(ref cRef, co + j * w), acc);
+                    Vector<float> ej = KernelMath.Exp2(Load(ref a, j) * vdt);
+                    Store(ref e, hs0 + j, ej);
+                    Vector<float> hj = Vector.FusedMultiplyAdd(ej, Load(ref h, hs0 + j), Load(ref bRef, bo + j) * dtu);
+                    Store(ref h, hs0 + np + j, hj);
+                    acc = Vector.FusedMultiplyAdd(hj, Load(ref cRef, co + j), acc);
                 }
-                yPre[t] = Vector.Sum(acc) + dskip * ut;
+                Store(ref sB, (nint)t * w, acc);
             }
-            // Reverse-time recurrence.
-            Span<Vector<float>> gh = stackalloc Vector<float>[k];
-            Span<Vector<float>> dA = MemoryMarshal.Cast<float, Vector<float>>(part.A.AsSpan(row * np, np));
-            Span<float> ghf = MemoryMarshal.Cast<Vector<float>, float>(gh);
-            ghf.Clear();
-            if (dLast is not null) dLast.AsSpan(row * N, N).CopyTo(ghf);
-            float[]? bInv = s.VariableB ? null : part.InvB, cInv = s.VariableC ? null : part.InvC;
-            ref float dbRef = ref (s.VariableB ? ref wk.DB![p.BaseB(b, d)] : ref bInv![row * np]);
-            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref cInv![row * np]);
-            float dD = 0f, dBias = 0f;
+            RowSums(wk.SB, yPre);
+            if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
+            // Gate, vectorised over L: gy = dy·silu(z);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)).
+            if (dy is null) gyv.Clear();
+            else dy.AsSpan(seq, L).CopyTo(gyv);
+            if (x.Z is not null)
+            {
+                ReadOnlySpan<float> z = x.Z.AsSpan(seq, L);
+                Span<float> dz = g.Z!.AsSpan(seq, L);
+                TensorPrimitives.Sigmoid(z, tmp);                       // s
+                TensorPrimitives.Multiply(gyv, yPre, dz);
+                TensorPrimitives.Multiply(dz, tmp, dz);                 // dy·yPre·s
+                TensorPrimitives.Multiply(gyv, tmp, gyv);
+                TensorPrimitives.Multiply(gyv, z, gyv);                 // gy = dy·s·z
+                TensorPrimitives.Multiply(z, tmp, tmp);
+                TensorPrimitives.Subtract(z, tmp, tmp);                 // z·(1 − s)
+                TensorPrimitives.Add(tmp, 1f, tmp);
+                TensorPrimitives.Multiply(dz, tmp, dz);
+            }
+            // Reverse-time recurrence: g = gh + gy·C_t;  gh ← g ⊙ e.  Σ g·B and Σ g·e·h_prev·A go to SB, SA.
+            Span<float> ghs = stackalloc float[np];
+            ghs.Clear();
+            if (dLast is not null) dLast.AsSpan(row * N, N).CopyTo(ghs);
+            ref float gh = ref ghs[0];
+            ref float dA = ref part.A[row * np];
+            ref float dbRef = ref (s.VariableB ? ref wk.DB![p.BaseB(b, d)] : ref part.InvB![row * np]);
+            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
             for (int step = L - 1; step >= 0; step--)
             {
                 int t = rev ? L - 1 - step : step;
-                float dt = dts[t], ut = u[seq + t], gy = dy is null ? 0f : dy[seq + t];
-                if (x.Z is not null)
+                float dt = dts[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * np;
+                Vector<float> vsB = Vector<float>.Zero, vsA = Vector<float>.Zero;
+                Vector<float> vgy = new(gyv[t]), vdu = new(dt * u[t]), vdt = new(dt);
+                for (int j = 0; j < np; j += w)
                 {
-                    float z = x.Z[seq + t];
-                    g.Z![seq + t] = gy * yPre[t] * KernelMath.SiluGrad(z);
-                    gy *= KernelMath.Silu(z);
+                    Vector<float> ej = Load(ref e, hs0 + j), hPrev = Load(ref h, hs0 + j);
+                    Store(ref dcRef, co + j,
+                        Vector.FusedMultiplyAdd(vgy, Load(ref h, hs0 + np + j), Load(ref dcRef, co + j)));
+                    Vector<float> gn = Vector.FusedMultiplyAdd(vgy, Load(ref cRef, co + j), Load(ref gh, j));
+                    Store(ref dbRef, bo + j, Vector.FusedMultiplyAdd(gn, vdu, Load(ref dbRef, bo + j)));
+                    vsB = Vector.FusedMultiplyAdd(gn, Load(ref bRef, bo + j), vsB);
+                    Vector<float> wv = gn * ej * hPrev;
+                    vsA = Vector.FusedMultiplyAdd(wv, Load(ref a, j), vsA);
+                    Store(ref dA, j, Vector.FusedMultiplyAdd(wv, vdt, Load(ref dA, j)));
+                    Store(ref gh, j, gn * ej);
                 }
-                nint bo = t * bStride, co = t * cStride;
-                Vector<float> sB = Vector<float>.Zero, sA = Vector<float>.Zero;
-                Vector<float> vgy = new(gy), vdu = new(dt * ut);
-                for (int j = 0; j < k; j++)
-                {
-                    Vector<float> c = Load(ref cRef, co + j * w), bv = Load(ref bRef, bo + j * w);
-                    Vector<float> e = ev[step * k + j], hPrev = hv[step * k + j];
-                    Store(ref dcRef, co + j * w, Vector.FusedMultiplyAdd(vgy, hv[(step + 1) * k + j],
-                        Load(ref dcRef, co + j * w)));
-                    Vector<float> gn = Vector.FusedMultiplyAdd(vgy, c, gh[j]);
-                    Store(ref dbRef, bo + j * w, Vector.FusedMultiplyAdd(gn, vdu, Load(ref dbRef, bo + j * w)));
-                    sB = Vector.FusedMultiplyAdd(gn, bv, sB);
-                    Vector<float> wv = gn * e * hPrev;
-                    sA = Vector.FusedMultiplyAdd(wv, av[j], sA);
-                    dA[j] = Vector.FusedMultiplyAdd(wv, new Vector<float>(dt), dA[j]);
-                    gh[j] = gn * e;
-                }
-                float sumB = Vector.Sum(sB);
-                g.U[seq + t] = gy * dskip + dt * sumB;
-                dD += gy * ut;
-                float ddt = Vector.Sum(sA) + ut * sumB;
-                if (o.DeltaSoftplus) ddt *= KernelMath.SoftplusGrad(raw[t]);
-                g.Delta[seq + t] = ddt;
-                dBias += ddt;
+                Store(ref sB, (nint)t * w, vsB);
+                Store(ref sA, (nint)t * w, vsA);
             }
-            part.D[row] = dD;
-            part.Bias[row] = dBias;
-            if (g.H0 is not null) ghf[..N].CopyTo(g.H0.AsSpan(row * N, N));
+            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw), softplus' = sigmoid (= 1 above 20).
+            Span<float> sumB = yPre, sumA = tmp;
+            RowSums(wk.SB, sumB);
+            RowSums(wk.SA, sumA);
+            Span<float> du = g.U.AsSpan(seq, L), ddelta = g.Delta.AsSpan(seq, L);
+            TensorPrimitives.Multiply(dts, sumB, du);
+            if (x.D is not null) TensorPrimitives.MultiplyAdd(gyv, dskip, du, du);
+            TensorPrimitives.MultiplyAdd(u, sumB, sumA, ddelta);
+            if (o.DeltaSoftplus)
+            {
+                TensorPrimitives.Sigmoid(raw, raw);
+                TensorPrimitives.Multiply(ddelta, raw, ddelta);
+            }
+            part.D[row] = TensorPrimitives.Dot(gyv, u);
+            part.Bias[row] = TensorPrimitives.Sum(ddelta);
+            if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
         }
+
+        /// <summary>sums[t] = Σ of the w lanes of vector t in <paramref name="v"/> ((L, w) row-major); on 8-lane
+        /// AVX eight vectors at a time through one horizontal-add tree.</summary>
+        internal static void RowSums(float[] v, Span<float> sums)
+        {
+            int L = sums.Length, w = Vector<float>.Count, t = 0;
+            ref float r = ref v[0];
+            if (Avx.IsSupported && w == 8)
+            {
+                for (; t + 8 <= L; t += 8)
+                {
+                    ref float q = ref Unsafe.Add(ref r, t * 8);
+                    Vector256<float> q0 = Avx.HorizontalAdd(
+                        Avx.HorizontalAdd(V(ref q, 0), V(ref q, 8)), Avx.HorizontalAdd(V(ref q, 16), V(ref q, 24)));
+                    Vector256<float> q1 = Avx.HorizontalAdd(
+                        Avx.HorizontalAdd(V(ref q, 32), V(ref q, 40)), Avx.HorizontalAdd(V(ref q, 48), V(ref q, 56)));
+                    (Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31)).StoreUnsafe(ref sums[t]);
+                }
+            }
+            for (; t < L; t++) sums[t] = Vector.Sum(Load(ref r, (nint)t * w));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> V(ref float r, int offset) => Vector256.LoadUnsafe(ref r, (nuint)offset);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Store(ref float r, nint offset, Vector<float> v) =>
@@ -140,6 +185,9 @@ public static partial class SelectiveScan
         private sealed class Worker(in SelectiveScanShape s, int np)
         {
             public readonly float[] Dt = new float[s.Length], Raw = new float[s.Length], YPre = new float[s.Length];
+            public readonly float[] Gy = new float[s.Length], Tmp = new float[s.Length];
+            public readonly float[] SB = new float[s.Length * Vector<float>.Count];
+            public readonly float[] SA = new float[s.Length * Vector<float>.Count];
             public readonly float[] H = new float[(s.Length + 1) * np], Decay = new float[s.Length * np];
             public readonly float[]? DB = s.VariableB ? new float[s.Batch * s.Groups * s.Length * np] : null;
             public readonly float[]? DC = s.VariableC ? new float[s.Batch * s.Groups * s.Length * np] : null;
