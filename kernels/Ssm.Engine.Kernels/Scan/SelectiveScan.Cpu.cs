@@ -124,7 +124,7 @@ public static partial class SelectiveScan
                 }
             }
             if (lastState is not null) h[..s.State].CopyTo(lastState.AsSpan(row * s.State, s.State));
-            if (x.Z is not null) Gate(y.AsSpan(seq, L), x.Z.AsSpan(seq, L), dts);
+            if (x.Z is not null) KernelMath.MultiplySilu(y.AsSpan(seq, L), x.Z.AsSpan(seq, L));
         }
 
         /// <summary>The N ≤ 16 row loop on 8-lane AVX: as the portable loop, but the 8 per-token dot products
@@ -175,14 +175,6 @@ public static partial class SelectiveScan
             hv[1] = h1;
         }
 
-        /// <summary>y *= silu(z), using <paramref name="tmp"/> as scratch.</summary>
-        private static void Gate(Span<float> y, ReadOnlySpan<float> z, Span<float> tmp)
-        {
-            TensorPrimitives.Sigmoid(z, tmp);
-            TensorPrimitives.Multiply(tmp, z, tmp);
-            TensorPrimitives.Multiply(y, tmp, y);
-        }
-
         /// <summary>dt = softplus?(delta + delta_bias) for one row; <paramref name="raw"/> (if not empty)
         /// receives the value before softplus.</summary>
         internal static void ComputeDt(in SelectiveScanShape s, in SelectiveScanOptions o,
@@ -192,24 +184,7 @@ public static partial class SelectiveScan
             if (x.DeltaBias is not null) TensorPrimitives.Add(delta, x.DeltaBias[d], dt);
             else delta.CopyTo(dt);
             if (!raw.IsEmpty) dt.CopyTo(raw);
-            if (o.DeltaSoftplus) SoftplusInPlace(dt);
-        }
-
-        /// <summary>v = softplus(v) = log(1 + exp(v)), or v above the threshold (vectorised in chunks).</summary>
-        private static void SoftplusInPlace(Span<float> v)
-        {
-            const int chunk = 256;
-            Span<float> tmp = stackalloc float[chunk];
-            for (int i0 = 0; i0 < v.Length; i0 += chunk)
-            {
-                Span<float> part = v.Slice(i0, Math.Min(chunk, v.Length - i0));
-                Span<float> e = tmp[..part.Length];
-                TensorPrimitives.Exp(part, e);
-                TensorPrimitives.Add(e, 1f, e);
-                TensorPrimitives.Log(e, e);
-                for (int i = 0; i < part.Length; i++)
-                    part[i] = part[i] > KernelMath.SoftplusThreshold ? part[i] : e[i];
-            }
+            if (o.DeltaSoftplus) KernelMath.SoftplusInPlace(dt);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
