@@ -1,0 +1,235 @@
+// Backward of the Cpu selective scan. Per row (b, d): recompute the forward, keeping the L+1 states
+// and the L decays exp(dt·A) in a per-worker buffer (2·L·Np floats), then run the reverse-time
+// recurrence  g = gh + dy·C_t;  gh_prev = g ⊙ exp(dt·A).  Gradients shared between rows are
+// accumulated race-free: per-(b, d) partials for A, D, delta_bias and time-invariant B/C (summed
+// over b at the end), per-worker (B·G, L, Np) buffers for variable B/C (merged under a lock).
+//   dy, u, delta, z: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   h0, dLastState: (B, D, N)
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Ssm.Engine.Kernels.Common;
+
+namespace Ssm.Engine.Kernels.Scan;
+
+public static partial class SelectiveScan
+{
+    public static partial class Cpu
+    {
+        /// <summary>Gradients of S = Σ dy ⊙ y + Σ dLastState ⊙ last_state (either cotangent may be
+        /// null = 0).</summary>
+        public static SelectiveScanGrads<float> Backward(in SelectiveScanShape s, in SelectiveScanOptions o,
+            SelectiveScanInputs<float> x, float[]? dy, float[]? dLastState)
+        {
+            Validate(s, x, dy?.Length ?? s.Batch * s.Dim * s.Length, dLastState?.Length ?? -1);
+            var g = SelectiveScanGrads<float>.ZerosLike(x);
+            var plan = new Plan(s, x, naturalA: true);
+            int np = plan.Np, rows = s.Batch * s.Dim;
+            var part = new Partials(rows, np, s);
+            SelectiveScanShape sh = s;
+            SelectiveScanOptions op = o;
+            ForEachRowChunk(s, o, () => new Worker(sh, np), (lo, hi, wk) =>
+            {
+                for (int row = lo; row < hi; row++) RowBackward(sh, op, x, plan, row, dy, dLastState, g, part, wk);
+            }, wk =>
+            {
+                if (wk.DB is not null) Add(part.VarB!, wk.DB);
+                if (wk.DC is not null) Add(part.VarC!, wk.DC);
+            });
+            part.Finish(s, x, g);
+            return g;
+        }
+
+        private static void Add(float[] into, float[] from)
+        {
+            for (int i = 0; i < into.Length; i++) into[i] += from[i];
+        }
+
+        private static void RowBackward(in SelectiveScanShape s, in SelectiveScanOptions o,
+            SelectiveScanInputs<float> x, Plan p, int row, float[]? dy, float[]? dLast, SelectiveScanGrads<float> g,
+            Partials part, Worker wk)
+        {
+            int b = row / s.Dim, d = row % s.Dim, L = s.Length, N = s.State, np = p.Np;
+            int w = Vector<float>.Count, k = np / w, seq = row * L;
+            Span<float> dts = wk.Dt.AsSpan(0, L), raw = wk.Raw.AsSpan(0, L), yPre = wk.YPre.AsSpan(0, L);
+            Span<float> gyv = wk.Gy.AsSpan(0, L), tmp = wk.Tmp.AsSpan(0, L);
+            ComputeDt(s, o, x, d, seq, dts, raw);
+            Span<float> hs = wk.H.AsSpan(0, (L + 1) * np);
+            hs[..np].Clear();
+            if (x.H0 is not null) x.H0.AsSpan(row * N, N).CopyTo(hs);
+            ref float h = ref wk.H[0], e = ref wk.Decay[0], sB = ref wk.SB[0], sA = ref wk.SA[0];
+            ref float a = ref p.A[d * np];
+            ref float bRef = ref p.B[p.BaseB(b, d)];
+            ref float cRef = ref p.C[p.BaseC(b, d)];
+            nint bStride = s.VariableB ? np : 0, cStride = s.VariableC ? np : 0;
+            ReadOnlySpan<float> u = x.U.AsSpan(seq, L);
+            float dskip = x.D is null ? 0f : x.D[d];
+            bool rev = o.Reverse;
+            // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
+            // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
+            for (int step = 0; step < L; step++)
+            {
+                int t = rev ? L - 1 - step : step;
+                float dt = dts[t], dtu = dt * u[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * np;
+                Vector<float> acc = Vector<float>.Zero, vdt = new(dt * KernelMath.Log2E);
+                for (int j = 0; j < np; j += w)
+                {
+                    Vector<float> ej = KernelMath.Exp2(Load(ref a, j) * vdt);
+                    Store(ref e, hs0 + j, ej);
+                    Vector<float> hj = Vector.FusedMultiplyAdd(ej, Load(ref h, hs0 + j), Load(ref bRef, bo + j) * dtu);
+                    Store(ref h, hs0 + np + j, hj);
+                    acc = Vector.FusedMultiplyAdd(hj, Load(ref cRef, co + j), acc);
+                }
+                Store(ref sB, (nint)t * w, acc);
+            }
+            RowSums(wk.SB, yPre);
+            if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
+            // Gate, vectorised over L: gy = dy·silu(z);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)).
+            if (dy is null) gyv.Clear();
+            else dy.AsSpan(seq, L).CopyTo(gyv);
+            if (x.Z is not null)
+            {
+                ReadOnlySpan<float> z = x.Z.AsSpan(seq, L);
+                Span<float> dz = g.Z!.AsSpan(seq, L);
+                TensorPrimitives.Sigmoid(z, tmp);                       // s
+                TensorPrimitives.Multiply(gyv, yPre, dz);
+                TensorPrimitives.Multiply(dz, tmp, dz);                 // dy·yPre·s
+                TensorPrimitives.Multiply(gyv, tmp, gyv);
+                TensorPrimitives.Multiply(gyv, z, gyv);                 // gy = dy·s·z
+                TensorPrimitives.Multiply(z, tmp, tmp);
+                TensorPrimitives.Subtract(z, tmp, tmp);                 // z·(1 − s)
+                TensorPrimitives.Add(tmp, 1f, tmp);
+                TensorPrimitives.Multiply(dz, tmp, dz);
+            }
+            // Reverse-time recurrence: g = gh + gy·C_t;  gh ← g ⊙ e.  Σ g·B and Σ g·e·h_prev·A go to SB, SA.
+            Span<float> ghs = stackalloc float[np];
+            ghs.Clear();
+            if (dLast is not null) dLast.AsSpan(row * N, N).CopyTo(ghs);
+            ref float gh = ref ghs[0];
+            ref float dA = ref part.A[row * np];
+            ref float dbRef = ref (s.VariableB ? ref wk.DB![p.BaseB(b, d)] : ref part.InvB![row * np]);
+            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
+            for (int step = L - 1; step >= 0; step--)
+            {
+                int t = rev ? L - 1 - step : step;
+                float dt = dts[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * np;
+                Vector<float> vsB = Vector<float>.Zero, vsA = Vector<float>.Zero;
+                Vector<float> vgy = new(gyv[t]), vdu = new(dt * u[t]), vdt = new(dt);
+                for (int j = 0; j < np; j += w)
+                {
+                    Vector<float> ej = Load(ref e, hs0 + j), hPrev = Load(ref h, hs0 + j);
+                    Store(ref dcRef, co + j,
+                        Vector.FusedMultiplyAdd(vgy, Load(ref h, hs0 + np + j), Load(ref dcRef, co + j)));
+                    Vector<float> gn = Vector.FusedMultiplyAdd(vgy, Load(ref cRef, co + j), Load(ref gh, j));
+                    Store(ref dbRef, bo + j, Vector.FusedMultiplyAdd(gn, vdu, Load(ref dbRef, bo + j)));
+                    vsB = Vector.FusedMultiplyAdd(gn, Load(ref bRef, bo + j), vsB);
+                    Vector<float> wv = gn * ej * hPrev;
+                    vsA = Vector.FusedMultiplyAdd(wv, Load(ref a, j), vsA);
+                    Store(ref dA, j, Vector.FusedMultiplyAdd(wv, vdt, Load(ref dA, j)));
+                    Store(ref gh, j, gn * ej);
+                }
+                Store(ref sB, (nint)t * w, vsB);
+                Store(ref sA, (nint)t * w, vsA);
+            }
+            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw), softplus' = sigmoid (= 1 above 20).
+            Span<float> sumB = yPre, sumA = tmp;
+            RowSums(wk.SB, sumB);
+            RowSums(wk.SA, sumA);
+            Span<float> du = g.U.AsSpan(seq, L), ddelta = g.Delta.AsSpan(seq, L);
+            TensorPrimitives.Multiply(dts, sumB, du);
+            if (x.D is not null) TensorPrimitives.MultiplyAdd(gyv, dskip, du, du);
+            TensorPrimitives.MultiplyAdd(u, sumB, sumA, ddelta);
+            if (o.DeltaSoftplus)
+            {
+                TensorPrimitives.Sigmoid(raw, raw);
+                TensorPrimitives.Multiply(ddelta, raw, ddelta);
+            }
+            part.D[row] = TensorPrimitives.Dot(gyv, u);
+            part.Bias[row] = TensorPrimitives.Sum(ddelta);
+            if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
+        }
+
+        /// <summary>sums[t] = Σ of the w lanes of vector t in <paramref name="v"/> ((L, w) row-major); on 8-lane
+        /// AVX eight vectors at a time through one horizontal-add tree.</summary>
+        internal static void RowSums(float[] v, Span<float> sums)
+        {
+            int L = sums.Length, w = Vector<float>.Count, t = 0;
+            ref float r = ref v[0];
+            if (Avx.IsSupported && w == 8)
+            {
+                for (; t + 8 <= L; t += 8)
+                {
+                    ref float q = ref Unsafe.Add(ref r, t * 8);
+                    Vector256<float> q0 = Avx.HorizontalAdd(
+                        Avx.HorizontalAdd(V(ref q, 0), V(ref q, 8)), Avx.HorizontalAdd(V(ref q, 16), V(ref q, 24)));
+                    Vector256<float> q1 = Avx.HorizontalAdd(
+                        Avx.HorizontalAdd(V(ref q, 32), V(ref q, 40)), Avx.HorizontalAdd(V(ref q, 48), V(ref q, 56)));
+                    (Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31)).StoreUnsafe(ref sums[t]);
+                }
+            }
+            for (; t < L; t++) sums[t] = Vector.Sum(Load(ref r, (nint)t * w));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> V(ref float r, int offset) => Vector256.LoadUnsafe(ref r, (nuint)offset);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(ref float r, nint offset, Vector<float> v) =>
+            Unsafe.WriteUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref r, offset)), v);
+
+        /// <summary>Per-worker scratch: dt, raw dt, pre-gate y (L each), states ((L+1)·Np), decays (L·Np),
+        /// and the worker's variable dB, dC accumulators in the packed (B·G, L, Np) layout.</summary>
+        private sealed class Worker(in SelectiveScanShape s, int np)
+        {
+            public readonly float[] Dt = new float[s.Length], Raw = new float[s.Length], YPre = new float[s.Length];
+            public readonly float[] Gy = new float[s.Length], Tmp = new float[s.Length];
+            public readonly float[] SB = new float[s.Length * Vector<float>.Count];
+            public readonly float[] SA = new float[s.Length * Vector<float>.Count];
+            public readonly float[] H = new float[(s.Length + 1) * np], Decay = new float[s.Length * np];
+            public readonly float[]? DB = s.VariableB ? new float[s.Batch * s.Groups * s.Length * np] : null;
+            public readonly float[]? DC = s.VariableC ? new float[s.Batch * s.Groups * s.Length * np] : null;
+        }
+
+        /// <summary>Row-indexed partial gradients, reduced into the input-shaped gradients by
+        /// <see cref="Finish"/>.</summary>
+        private sealed class Partials(int rows, int np, in SelectiveScanShape s)
+        {
+            public readonly float[] A = new float[rows * np], D = new float[rows], Bias = new float[rows];
+            public readonly float[]? InvB = s.VariableB ? null : new float[rows * np];
+            public readonly float[]? InvC = s.VariableC ? null : new float[rows * np];
+            public readonly float[]? VarB = s.VariableB ? new float[s.Batch * s.Groups * s.Length * np] : null;
+            public readonly float[]? VarC = s.VariableC ? new float[s.Batch * s.Groups * s.Length * np] : null;
+
+            public void Finish(in SelectiveScanShape s, SelectiveScanInputs<float> x, SelectiveScanGrads<float> g)
+            {
+                int N = s.State;
+                for (int row = 0; row < rows; row++)
+                {
+                    int d = row % s.Dim;
+                    for (int n = 0; n < N; n++)
+                    {
+                        g.A[d * N + n] += A[row * np + n];
+                        if (InvB is not null) g.B[d * N + n] += InvB[row * np + n];
+                        if (InvC is not null) g.C[d * N + n] += InvC[row * np + n];
+                    }
+                    if (g.D is not null) g.D[d] += D[row];
+                    if (g.DeltaBias is not null) g.DeltaBias[d] += Bias[row];
+                }
+                if (VarB is not null) Unpack(s, VarB, g.B);
+                if (VarC is not null) Unpack(s, VarC, g.C);
+            }
+
+            private void Unpack(in SelectiveScanShape s, float[] packed, float[] into)
+            {
+                int bg = s.Batch * s.Groups, N = s.State, L = s.Length;
+                for (int i = 0; i < bg; i++)
+                for (int n = 0; n < N; n++)
+                for (int t = 0; t < L; t++)
+                    into[(i * N + n) * L + t] = packed[(i * L + t) * np + n];
+            }
+        }
+    }
+}

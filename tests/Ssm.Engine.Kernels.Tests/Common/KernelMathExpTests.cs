@@ -1,0 +1,73 @@
+using System.Numerics;
+using Ssm.Engine.Kernels.Common;
+
+namespace Ssm.Engine.Kernels.Tests.Common;
+
+public class KernelMathExpTests
+{
+    private static float[] Grid(float lo, float hi, int n) =>
+        Enumerable.Range(0, n).Select(i => lo + (hi - lo) * i / (n - 1)).ToArray();
+
+    private static void MaxRelErr(float[] xs, Func<Vector<float>, Vector<float>> f, Func<double, double> exact,
+        double bound)
+    {
+        int w = Vector<float>.Count;
+        for (int i = 0; i + w <= xs.Length; i += w)
+        {
+            var r = f(new Vector<float>(xs, i));
+            for (int j = 0; j < w; j++)
+            {
+                double want = exact(xs[i + j]), err = Math.Abs(r[j] - want) / Math.Abs(want);
+                Assert.True(err <= bound, $"x = {xs[i + j]:R}: got {r[j]:R}, want {want:R}, rel err {err:g3}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Exp2_IsWithinTwoUlps_OverTheNormalRange()
+    {
+        MaxRelErr(Grid(-126f, 127f, 40_000), KernelMath.Exp2, x => Math.Pow(2, x), 2.4e-7);
+        foreach (float x in Grid(-126f, 127f, 1001))
+            Assert.True(Math.Abs(KernelMath.Exp2(x) - Math.Pow(2, x)) <= 2.4e-7 * Math.Pow(2, x), $"scalar x = {x}");
+    }
+
+    [Fact]
+    public void Exp2_ClampsBelowTheNormalRange_ToATinyPositiveValue()
+    {
+        var r = KernelMath.Exp2(new Vector<float>(-1000f));
+        Assert.True(r[0] > 0 && r[0] < 1.2e-38f);
+    }
+
+    [Fact]
+    public void Log_IsWithinTwoUlps_ForPositiveInputs()
+    {
+        float[] xs = Grid(-30f, 30f, 20_000).Select(MathF.Exp).ToArray();
+        int w = Vector<float>.Count;
+        for (int i = 0; i + w <= xs.Length; i += w)
+        {
+            var r = KernelMath.Log(new Vector<float>(xs, i));
+            for (int j = 0; j < w; j++)
+            {
+                double want = Math.Log(xs[i + j]);
+                Assert.True(Math.Abs(r[j] - want) <= 2.4e-7 * Math.Max(1, Math.Abs(want)), $"x = {xs[i + j]:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void SoftplusAndSiluGate_MatchTheScalarForms()
+    {
+        float[] xs = Grid(-25f, 25f, 2003);
+        var sp = (float[])xs.Clone();
+        KernelMath.SoftplusInPlace(sp);
+        var y = Enumerable.Repeat(1.5f, xs.Length).ToArray();
+        KernelMath.MultiplySilu(y, xs);
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double spWant = xs[i] > 20 ? xs[i] : Math.Log(1 + Math.Exp(xs[i]));
+            Assert.True(Math.Abs(sp[i] - spWant) <= 1e-7 + 3e-7 * spWant, $"softplus({xs[i]}) = {sp[i]}, want {spWant}");
+            double gWant = 1.5 * xs[i] / (1 + Math.Exp(-xs[i]));
+            Assert.True(Math.Abs(y[i] - gWant) <= 1e-7 + 3e-7 * Math.Abs(gWant), $"silu gate at {xs[i]}");
+        }
+    }
+}
