@@ -1,0 +1,209 @@
+// SSD backward on the CPU (serves both forward algorithms): must match Ssd.Reference.Backward.
+// Two sweeps per (b, h), no stored states:
+//   forward sweep:  S_t = a_t·S_{t−1} + u_t ⊗ B_t;  dC_t[n] += Σ_p gy_t[p]·S_t[p, n]   (gy = dy·silu(z))
+//                   (and y_t = S_t·C_t when z is present, for dz)
+//   reverse sweep:  G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t  (G_{L−1} starts from dFinal);
+//                   du_t = G_t·B_t,  dB_t[n] += Σ_p G_t[p, n]·u_t[p],  dh0 = a_0·G_0
+// The log-decay gradient needs no states: with cs_t = Σ_{j≤t} dA_j, ∂S/∂cs_t = gy_t·y_t − u_t·du_t
+// (+ ⟨dFinal, final⟩ at t = L−1), gy_t·y_t = C_t·dC_t, and ddA_t = Σ_{k≥t} ∂S/∂cs_k (reverse cumsum).
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ssm.Engine.Kernels.Ssd;
+
+public static partial class Ssd
+{
+    public static partial class Cpu
+    {
+        private sealed class BackwardScratch
+        {
+            public readonly Scratch W;
+            public readonly float[] Gy, Du, Part, ANext, DB, DC, CDot;
+
+            public BackwardScratch(SsdShape s, int pp)
+            {
+                W = new Scratch(s.N, pp, TokenBlock);
+                Gy = new float[TokenBlock * pp];
+                Du = new float[TokenBlock * pp];
+                Part = new float[TokenBlock * s.N * Lanes];
+                ANext = new float[TokenBlock];
+                DB = new float[s.BcLength];
+                DC = new float[s.BcLength];
+                CDot = new float[s.L];
+            }
+        }
+
+        private static void RunBackward(Core c, int threads, float[] dx, float[]? ddtv, float[] ddA, float[] dB,
+            float[] dC, float[]? dD, float[]? dz, float[]? dh0)
+        {
+            var s = c.S;
+            int bh = s.B * s.H, dPer = c.D is null ? 0 : c.D.Length / s.H;
+            var dDpart = dD is null ? null : new double[bh * dPer];
+            Array.Clear(dB);
+            Array.Clear(dC);
+            var gate = new object();
+            Parallel.For(0, bh, Parallelism(threads), () => new BackwardScratch(s, c.Pp), (item, _, w) =>
+            {
+                BackwardItem(c, item / s.H, item % s.H, w, dx, ddtv, ddA, dz, dh0, dDpart);
+                return w;
+            }, w =>
+            {
+                lock (gate)
+                {
+                    TensorPrimitives.Add(dB, w.DB, dB);
+                    TensorPrimitives.Add(dC, w.DC, dC);
+                }
+            });
+            if (dD is null) return;
+            Array.Clear(dD);
+            for (int i = 0; i < bh; i++)
+            for (int k = 0; k < dPer; k++)
+                dD[i % s.H * dPer + k] += (float)dDpart![i * dPer + k];
+        }
+
+        private static unsafe void BackwardItem(Core c, int b, int h, BackwardScratch bw, float[] dx, float[]? ddtv,
+            float[] ddA, float[]? dz, float[]? dh0, double[]? dDpart)
+        {
+            var s = c.S;
+            var w = bw.W;
+            int pp = c.Pp, n4 = s.N / 4 * 4, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
+            int stateOff = (b * s.H + h) * P * s.N;
+            bool withY = c.Z is not null;
+            LoadState(c, b, h, 0, pp, w);
+            fixed (float* st = w.State, u = w.U, y = w.Y, a = w.Decay, gy = bw.Gy, du = bw.Du, part = bw.Part,
+                   an = bw.ANext, bm = c.Bm, cm = c.Cm)
+            {
+                // Forward sweep: states, dC and (with z) the pre-gate y.
+                for (int t0 = 0; t0 < s.L; t0 += TokenBlock)
+                {
+                    int tb = Math.Min(TokenBlock, s.L - t0);
+                    PrepareTokens(c, b, h, t0, tb, 0, pp, w);
+                    Cotangents(c, b, h, t0, tb, bw);
+                    new Span<float>(part, tb * s.N * v).Clear();
+                    float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
+                    for (int pt = 0; pt < pp; pt += 2 * v)
+                    for (int n = 0; n < s.N; n += 4)
+                        SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a, bt + n, ct + n, stride, tb,
+                            part + n * v, s.N * v, Math.Min(4, s.N - n), withY);
+                    for (int i = 0; i < tb; i++)
+                    {
+                        int t = t0 + i, it = (b * s.L + t) * s.H + h, ibc = ((b * s.L + t) * s.G + g) * s.N;
+                        float cdot = 0;
+                        for (int n = 0; n < s.N; n++)
+                        {
+                            float dcv = Vector.Sum(Ld(part + (i * s.N + n) * v));
+                            bw.DC[ibc + n] += dcv;
+                            cdot += dcv * c.Cm[ibc + n];
+                        }
+                        bw.CDot[t] = cdot;
+                        GateAndSkip(c, it, i, h, w, bw, dx, dz, dDpart, (b * s.H + h));
+                    }
+                }
+                double fin = 0;
+                if (c.Final is not null)
+                    for (int p = 0; p < P; p++)
+                    for (int n = 0; n < s.N; n++)
+                        fin += (double)c.Final[stateOff + p * s.N + n] * w.State[n * pp + p];
+                // Reverse sweep from G = dFinal.
+                for (int n = 0; n < s.N; n++) Array.Clear(w.State, n * pp, pp);
+                if (c.Final is not null)
+                    for (int p = 0; p < P; p++)
+                    for (int n = 0; n < s.N; n++)
+                        w.State[n * pp + p] = c.Final[stateOff + p * s.N + n];
+                double run = 0;
+                int lastStart = (s.L - 1) / TokenBlock * TokenBlock;
+                for (int t0 = lastStart; t0 >= 0; t0 -= TokenBlock)
+                {
+                    int tb = Math.Min(TokenBlock, s.L - t0);
+                    PrepareTokens(c, b, h, t0, tb, 0, pp, w);
+                    Cotangents(c, b, h, t0, tb, bw);
+                    for (int i = 0; i < tb; i++)
+                        an[i] = i + 1 < tb ? a[i + 1] : t0 + tb < s.L ? MathF.Exp(c.DA[(b * s.L + t0 + tb) * s.H + h]) : 1f;
+                    new Span<float>(part, tb * s.N * v).Clear();
+                    new Span<float>(du, tb * pp).Clear();
+                    float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
+                    for (int pt = 0; pt < pp; pt += 2 * v)
+                    for (int n = 0; n < s.N; n += 4)
+                        SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, an, bt + n, ct + n, stride, tb,
+                            part + n * v, s.N * v, Math.Min(4, s.N - n));
+                    for (int i = tb - 1; i >= 0; i--)
+                    {
+                        int t = t0 + i, it = (b * s.L + t) * s.H + h, ibc = ((b * s.L + t) * s.G + g) * s.N;
+                        for (int n = 0; n < s.N; n++) bw.DB[ibc + n] += Vector.Sum(Ld(part + (i * s.N + n) * v));
+                        float sc = c.Scale?[it] ?? 1f;
+                        var durow = bw.Du.AsSpan(i * pp, P);
+                        var xrow = c.X.AsSpan(it * P, P);
+                        float dsc = TensorPrimitives.Dot(durow, xrow);
+                        TensorPrimitives.MultiplyAdd(durow, sc, dx.AsSpan(it * P, P), dx.AsSpan(it * P, P));
+                        if (ddtv is not null) ddtv[it] = dsc;
+                        run += bw.CDot[t] - (double)sc * dsc;
+                        ddA[it] = (float)(run + fin);
+                    }
+                }
+                if (dh0 is not null)
+                {
+                    float a0 = MathF.Exp(c.DA[(b * s.L) * s.H + h]);
+                    for (int p = 0; p < P; p++)
+                    for (int n = 0; n < s.N; n++)
+                        dh0[stateOff + p * s.N + n] = a0 * w.State[n * pp + p];
+                }
+            }
+        }
+
+        /// <summary>Gy rows = dy·silu(z) (or dy), zero-padded to Pp.</summary>
+        private static void Cotangents(Core c, int b, int h, int t0, int tb, BackwardScratch bw)
+        {
+            var s = c.S;
+            int pp = c.Pp;
+            for (int i = 0; i < tb; i++)
+            {
+                int ix = ((b * s.L + t0 + i) * s.H + h) * s.P;
+                var row = bw.Gy.AsSpan(i * pp, pp);
+                row[s.P..].Clear();
+                if (c.Z is null) c.Y.AsSpan(ix, s.P).CopyTo(row);
+                else TensorPrimitives.Multiply(c.Y.AsSpan(ix, s.P), bw.W.Gate.AsSpan(i * pp, s.P), row[..s.P]);
+            }
+        }
+
+        /// <summary>Per token: dz = dy·(y + D·x)·silu'(z), dD += gy·x, dx = gy·D (initialises dx).</summary>
+        private static void GateAndSkip(Core c, int it, int i, int h, Scratch w, BackwardScratch bw, float[] dx,
+            float[]? dz, double[]? dDpart, int item)
+        {
+            var s = c.S;
+            int P = s.P, pp = c.Pp;
+            var x = c.X.AsSpan(it * P, P);
+            var gyr = bw.Gy.AsSpan(i * pp, P);
+            var dxr = dx.AsSpan(it * P, P);
+            if (c.Z is not null)
+            {
+                var pre = w.Y.AsSpan(i * pp, P);
+                var dy = c.Y.AsSpan(it * P, P);
+                var z = c.Z.AsSpan(it * P, P);
+                var sig = w.Sig.AsSpan(i * pp, P);
+                var dzr = dz!.AsSpan(it * P, P);
+                for (int p = 0; p < P; p++)
+                {
+                    float yp = pre[p] + (c.D is null ? 0f : DValue(c.D, s, h, p) * x[p]);
+                    dzr[p] = dy[p] * yp * sig[p] * (1f + z[p] * (1f - sig[p]));
+                }
+            }
+            if (c.D is null)
+            {
+                dxr.Clear();
+                return;
+            }
+            if (c.D.Length == s.H)
+            {
+                TensorPrimitives.Multiply(gyr, c.D[h], dxr);
+                dDpart![item] += TensorPrimitives.Dot(gyr, x);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(gyr, c.D.AsSpan(h * P, P), dxr);
+                for (int p = 0; p < P; p++) dDpart![item * P + p] += gyr[p] * x[p];
+            }
+        }
+
+        private static float DValue(float[] d, SsdShape s, int h, int p) => d.Length == s.H ? d[h] : d[h * s.P + p];
+    }
+}
