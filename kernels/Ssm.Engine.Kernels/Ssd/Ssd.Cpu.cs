@@ -116,7 +116,7 @@ public static partial class Ssd
         /// <summary>Per-thread scratch: transposed state S (N × Pp) and token-block rows (rows × Pp).</summary>
         private sealed class Scratch
         {
-            public readonly float[] State, U, Y, Decay, Gate, Sig;
+            public readonly float[] State, U, Y, Decay, Gate, Sig, Lam;
             public readonly int Pp, Rows;
             // Chunked form only: M (Q × Q) intra-chunk weights, Cs (Q) log-decay cumsum, Uw (Q × Pp) weighted u.
             public float[]? M, Cs, Uw;
@@ -131,6 +131,7 @@ public static partial class Ssd
                 Gate = new float[rows * pp];
                 Sig = new float[rows * pp];
                 Decay = new float[rows];
+                Lam = new float[rows];
             }
         }
 
@@ -208,8 +209,10 @@ public static partial class Ssd
             }
         }
 
-        /// <summary>y = (Y + D·x)·silu(z) for rows 0..tb of the token block at t0.</summary>
-        private static void WriteOutput(Core c, int b, int h, int t0, int tb, int p0, int p1, Scratch w)
+        /// <summary>y = (λ_i·Y + D·x)·silu(z) for rows 0..tb of the token block at t0 (λ = Lam when
+        /// <paramref name="scaled"/>, else 1).</summary>
+        private static void WriteOutput(Core c, int b, int h, int t0, int tb, int p0, int p1, Scratch w,
+            bool scaled = false)
         {
             var s = c.S;
             int pp = c.Pp, pEnd = Math.Min(p1, s.P);
@@ -218,6 +221,7 @@ public static partial class Ssd
             {
                 int ix = ((b * s.L + t0 + i) * s.H + h) * s.P;
                 var yrow = w.Y.AsSpan(i * pp + p0, pEnd - p0);
+                if (scaled) TensorPrimitives.Multiply(yrow, w.Lam[i], yrow);
                 var dst = c.Y.AsSpan(ix + p0, pEnd - p0);
                 var xrow = c.X.AsSpan(ix + p0, pEnd - p0);
                 if (c.D is { } d)
