@@ -3,6 +3,7 @@
 //   forward sweep:  S_t = a_t·S_{t−1} + u_t ⊗ B_t;  dC_t[n] += Σ_p gy_t[p]·S_t[p, n]   (gy = dy·silu(z))
 //                   (and y_t = S_t·C_t when z is present, for dz)
 //   reverse sweep:  G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t  (G_{L−1} starts from dFinal);
+// Both sweeps keep the rescaled-block form of the forward (one FMA per state element and token for S or G).
 //                   du_t = G_t·B_t,  dB_t[n] += Σ_p G_t[p, n]·u_t[p],  dh0 = a_0·G_0
 // The log-decay gradient needs no states: with cs_t = Σ_{j≤t} dA_j, ∂S/∂cs_t = gy_t·y_t − u_t·du_t
 // (+ ⟨dFinal, final⟩ at t = L−1), gy_t·y_t = C_t·dC_t, and ddA_t = Σ_{k≥t} ∂S/∂cs_k (reverse cumsum).
@@ -66,72 +67,78 @@ public static partial class Ssd
         {
             var s = c.S;
             var w = bw.W;
-            int pp = c.Pp, n4 = s.N / 4 * 4, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
+            int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
             int stateOff = (b * s.H + h) * P * s.N;
             bool withY = c.Z is not null;
             LoadState(c, b, h, 0, pp, w);
-            fixed (float* st = w.State, u = w.U, y = w.Y, a = w.Decay, gy = bw.Gy, du = bw.Du, part = bw.Part,
+            fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part,
                    an = bw.ANext, bm = c.Bm, cm = c.Cm)
             {
-                // Forward sweep: states, dC and (with z) the pre-gate y.
-                for (int t0 = 0; t0 < s.L; t0 += TokenBlock)
+                // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
+                for (int t0 = 0; t0 < s.L;)
                 {
-                    int tb = Math.Min(TokenBlock, s.L - t0);
-                    PrepareTokens(c, b, h, t0, tb, 0, pp, w);
+                    int tb = PrepareRescaled(c, b, h, t0, 0, pp, w);
                     Cotangents(c, b, h, t0, tb, bw);
                     new Span<float>(part, tb * s.N * v).Clear();
+                    float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
                     for (int pt = 0; pt < pp; pt += 2 * v)
                     for (int n = 0; n < s.N; n += 4)
-                        SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a, bt + n, ct + n, stride, tb,
-                            part + n * v, s.N * v, Math.Min(4, s.N - n), withY);
+                        SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
+                            stride, tb, part + n * v, s.N * v, Math.Min(4, s.N - n), withY);
                     for (int i = 0; i < tb; i++)
                     {
                         int t = t0 + i, it = (b * s.L + t) * s.H + h, ibc = ((b * s.L + t) * s.G + g) * s.N;
-                        float cdot = 0;
+                        float lam = w.Lam[i], cdot = 0;
                         for (int n = 0; n < s.N; n++)
                         {
-                            float dcv = Vector.Sum(Ld(part + (i * s.N + n) * v));
+                            float dcv = lam * Vector.Sum(Ld(part + (i * s.N + n) * v));
                             bw.DC[ibc + n] += dcv;
                             cdot += dcv * c.Cm[ibc + n];
                         }
                         bw.CDot[t] = cdot;
+                        if (withY) TensorPrimitives.Multiply(w.Y.AsSpan(i * pp, P), lam, w.Y.AsSpan(i * pp, P));
                         GateAndSkip(c, it, i, h, w, bw, dx, dz, dDpart, (b * s.H + h));
                     }
+                    t0 += tb;
                 }
                 double fin = 0;
                 if (c.Final is not null)
                     for (int p = 0; p < P; p++)
                     for (int n = 0; n < s.N; n++)
                         fin += (double)c.Final[stateOff + p * s.N + n] * w.State[n * pp + p];
-                // Reverse sweep from G = dFinal.
+                // Reverse sweep from G = dFinal over rescaled blocks: G = Γ_i·G' with Γ_i the decay from token i to
+                // the block's last token, so G' += (gy_i/Γ_i) ⊗ C_i is one FMA per element.
                 for (int n = 0; n < s.N; n++) Array.Clear(w.State, n * pp, pp);
                 if (c.Final is not null)
                     for (int p = 0; p < P; p++)
                     for (int n = 0; n < s.N; n++)
                         w.State[n * pp + p] = c.Final[stateOff + p * s.N + n];
                 double run = 0;
-                int lastStart = (s.L - 1) / TokenBlock * TokenBlock;
-                for (int t0 = lastStart; t0 >= 0; t0 -= TokenBlock)
+                for (int tEnd = s.L; tEnd > 0;)
                 {
-                    int tb = Math.Min(TokenBlock, s.L - t0);
-                    PrepareTokens(c, b, h, t0, tb, 0, pp, w);
+                    int tb = ReverseBlock(c, b, h, tEnd, w, an);
+                    int t0 = tEnd - tb;
+                    PrepareTokens(c, b, h, t0, tb, 0, pp, w, decay: false);
                     Cotangents(c, b, h, t0, tb, bw);
                     for (int i = 0; i < tb; i++)
-                        an[i] = i + 1 < tb ? a[i + 1] : t0 + tb < s.L ? MathF.Exp(c.DA[(b * s.L + t0 + tb) * s.H + h]) : 1f;
+                        TensorPrimitives.Multiply(bw.Gy.AsSpan(i * pp, pp), 1f / w.Lam[i], bw.Gy.AsSpan(i * pp, pp));
+                    float anEnd = tEnd < s.L ? MathF.Exp(c.DA[(b * s.L + tEnd) * s.H + h]) : 1f, gam0 = w.Lam[0];
                     new Span<float>(part, tb * s.N * v).Clear();
                     new Span<float>(du, tb * pp).Clear();
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
                     for (int pt = 0; pt < pp; pt += 2 * v)
                     for (int n = 0; n < s.N; n += 4)
-                        SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, an, bt + n, ct + n, stride, tb,
-                            part + n * v, s.N * v, Math.Min(4, s.N - n));
+                        SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n, ct + n,
+                            stride, tb, part + n * v, s.N * v, Math.Min(4, s.N - n));
                     for (int i = tb - 1; i >= 0; i--)
                     {
                         int t = t0 + i, it = (b * s.L + t) * s.H + h, ibc = ((b * s.L + t) * s.G + g) * s.N;
-                        for (int n = 0; n < s.N; n++) bw.DB[ibc + n] += Vector.Sum(Ld(part + (i * s.N + n) * v));
+                        float gam = w.Lam[i];
+                        for (int n = 0; n < s.N; n++) bw.DB[ibc + n] += gam * Vector.Sum(Ld(part + (i * s.N + n) * v));
                         float sc = c.Scale?[it] ?? 1f;
                         var durow = bw.Du.AsSpan(i * pp, P);
+                        TensorPrimitives.Multiply(durow, gam, durow);
                         var xrow = c.X.AsSpan(it * P, P);
                         float dsc = TensorPrimitives.Dot(durow, xrow);
                         TensorPrimitives.MultiplyAdd(durow, sc, dx.AsSpan(it * P, P), dx.AsSpan(it * P, P));
@@ -139,6 +146,7 @@ public static partial class Ssd
                         run += bw.CDot[t] - (double)sc * dsc;
                         ddA[it] = (float)(run + fin);
                     }
+                    tEnd = t0;
                 }
                 if (dh0 is not null)
                 {
@@ -148,6 +156,25 @@ public static partial class Ssd
                         dh0[stateOff + p * s.N + n] = a0 * w.State[n * pp + p];
                 }
             }
+        }
+
+        /// <summary>Length tb ≥ 1 of the reverse block ending before <paramref name="tEnd"/>, and Lam[i] = Γ_i =
+        /// Π_{i&lt;k&lt;tb} a_{t0+k} (t0 = tEnd − tb), kept ≥ e^RescaleFloor so 1/Γ stays finite.</summary>
+        private static unsafe int ReverseBlock(Core c, int b, int h, int tEnd, Scratch w, float* logs)
+        {
+            var s = c.S;
+            int tb = 1, max = Math.Min(TokenBlock, tEnd);
+            float cum = 0f;
+            logs[0] = 0f;
+            while (tb < max)
+            {
+                float next = cum + c.DA[(b * s.L + tEnd - tb) * s.H + h];
+                if (next < RescaleFloor) break;
+                cum = next;
+                logs[tb++] = cum;
+            }
+            for (int i = 0; i < tb; i++) w.Lam[i] = MathF.Exp(logs[tb - 1 - i]);
+            return tb;
         }
 
         /// <summary>Gy rows = dy·silu(z) (or dy), zero-padded to Pp.</summary>

@@ -39,7 +39,8 @@ public static partial class Ssd
                     for (int pt = p0; pt < p1; pt += v)
                     {
                         int i = 0;
-                        for (; i + 4 <= q; i += 4) InterTile4(st + pt, pp, ct + i * stride, stride, n, e + i, y + i * pp + pt, pp);
+                        for (; i + 4 <= q; i += 4)
+                            InterTile4(st + pt, pp, ct + i * stride, stride, n, e + i, y + i * pp + pt, pp);
                         for (; i < q; i++) InterTile1(st + pt, pp, ct + i * stride, n, e[i], y + i * pp + pt);
                     }
                     // Intra-chunk weights M[i, j] = exp(cs_i − cs_j)·(C_i·B_j), zero above the diagonal.
@@ -56,7 +57,8 @@ public static partial class Ssd
                     for (int pt = p0; pt < p1; pt += v)
                     {
                         int i = 0;
-                        for (; i + 4 <= q; i += 4) IntraTile4(mp + i * chunk, chunk, u + pt, pp, y + i * pp + pt, i + 4);
+                        for (; i + 4 <= q; i += 4)
+                            IntraTile4(mp + i * chunk, chunk, u + pt, pp, y + i * pp + pt, i + 4);
                         for (; i < q; i++) IntraTile1(mp + i * chunk, u + pt, pp, y + i * pp + pt, i + 1);
                     }
                     // State passing: uw_j = exp(cs_last − cs_j)·u_j, S = exp(cs_last)·S + Σ_j B_j ⊗ uw_j.
@@ -64,7 +66,8 @@ public static partial class Ssd
                     for (int j = 0; j < q; j++)
                     {
                         float wj = MathF.Exp(last - cs[j]);
-                        TensorPrimitives.Multiply(w.U.AsSpan(j * pp + p0, p1 - p0), wj, w.Uw.AsSpan(j * pp + p0, p1 - p0));
+                        var uRow = w.U.AsSpan(j * pp + p0, p1 - p0);
+                        TensorPrimitives.Multiply(uRow, wj, w.Uw.AsSpan(j * pp + p0, p1 - p0));
                     }
                     var etot = new Vector<float>(e[q - 1]);
                     for (int pt = p0; pt < p1; pt += v)
@@ -79,7 +82,8 @@ public static partial class Ssd
         }
 
         // y rows i..i+3 (stride ys) at one P vector = e_i · Σ_n C_i[n]·S[n, :].
-        private static unsafe void InterTile4(float* st, int pp, float* ct, int stride, int n, float* e, float* y, int ys)
+        private static unsafe void InterTile4(float* st, int pp, float* ct, int stride, int n, float* e, float* y,
+            int ys)
         {
             Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int k = 0; k < n; k++)

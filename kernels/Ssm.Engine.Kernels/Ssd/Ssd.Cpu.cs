@@ -40,7 +40,8 @@ public static partial class Ssd
         }
 
         /// <summary>Backward of the full op into <paramref name="g"/> (overwritten). Both algorithms share the
-        /// two-sweep recurrent backward (see Ssd.Cpu.Backward.cs); the result does not depend on the algorithm.</summary>
+        /// two-sweep recurrent backward (see Ssd.Cpu.Backward.cs); the result does not depend on the
+        /// algorithm.</summary>
         public static void Backward(SsdShape s, SsdOptions o, SsdInputs<float> x, float[] dy, float[]? dFinal,
             SsdGradients<float> g)
         {

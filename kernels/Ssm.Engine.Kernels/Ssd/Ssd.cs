@@ -204,7 +204,8 @@ public static partial class Ssd
         CheckLength("ssd_minimal", "A", x.A.Length, s.DtLength, "(B, L, H)");
         CheckLength("ssd_minimal", "B", x.B.Length, s.BcLength, "(B, L, H, N)");
         CheckLength("ssd_minimal", "C", x.C.Length, s.BcLength, "(B, L, H, N)");
-        if (x.InitialStates is { } h0) CheckLength("ssd_minimal", "initial_states", h0.Length, s.StateLength, "(B, H, P, N)");
+        if (x.InitialStates is { } h0)
+            CheckLength("ssd_minimal", "initial_states", h0.Length, s.StateLength, "(B, H, P, N)");
         CheckLength("ssd_minimal", "y", yLength, s.XLength, "(B, L, H, P)");
         if (finalLength is int f) CheckLength("ssd_minimal", "final_states", f, s.StateLength, "(B, H, P, N)");
     }
