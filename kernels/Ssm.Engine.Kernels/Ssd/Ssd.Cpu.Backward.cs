@@ -19,14 +19,15 @@ public static partial class Ssd
         private sealed class BackwardScratch
         {
             public readonly Scratch W;
-            public readonly float[] Gy, Du, Part, ANext, DB, DC, CDot;
+            public readonly float[] Gy, Du, Part, ANext, DB, DC, CDot, CDots;
 
             public BackwardScratch(SsdShape s, int pp)
             {
                 W = new Scratch(s.N, pp, TokenBlock);
                 Gy = new float[TokenBlock * pp];
                 Du = new float[TokenBlock * pp];
-                Part = new float[TokenBlock * s.N * Lanes];
+                Part = new float[TokenBlock * 4 * Lanes];
+                CDots = new float[TokenBlock];
                 ANext = new float[TokenBlock];
                 DB = new float[s.BcLength];
                 DC = new float[s.BcLength];
@@ -71,7 +72,7 @@ public static partial class Ssd
             int stateOff = (b * s.H + h) * P * s.N;
             bool withY = c.Z is not null;
             LoadState(c, b, h, 0, pp, w);
-            fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part,
+            fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, cdots = bw.CDots,
                    an = bw.ANext, bm = c.Bm, cm = c.Cm)
             {
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
@@ -79,24 +80,33 @@ public static partial class Ssd
                 {
                     int tb = PrepareRescaled(c, b, h, t0, 0, pp, w);
                     Cotangents(c, b, h, t0, tb, bw);
-                    new Span<float>(part, tb * s.N * v).Clear();
                     float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
-                    for (int pt = 0; pt < pp; pt += 2 * v)
+                    new Span<float>(cdots, tb).Clear();
+                    // n-tiles outside P tiles: one n-tile's partials (tb × 4 vectors) stay in L1.
                     for (int n = 0; n < s.N; n += 4)
-                        SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
-                            stride, tb, part + n * v, s.N * v, Math.Min(4, s.N - n), withY);
+                    {
+                        int rows = Math.Min(4, s.N - n);
+                        new Span<float>(part, tb * 4 * v).Clear();
+                        for (int pt = 0; pt < pp; pt += 2 * v)
+                            SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
+                                stride, tb, part, 4 * v, rows, withY);
+                        for (int i = 0; i < tb; i++)
+                        {
+                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
+                            for (int r = 0; r < rows; r++)
+                            {
+                                float dcv = w.Lam[i] * Vector.Sum(Ld(part + (i * 4 + r) * v));
+                                bw.DC[ibc + r] += dcv;
+                                cdots[i] += dcv * c.Cm[ibc + r];
+                            }
+                        }
+                    }
                     for (int i = 0; i < tb; i++)
                     {
-                        int t = t0 + i, it = (b * s.L + t) * s.H + h, ibc = ((b * s.L + t) * s.G + g) * s.N;
-                        float lam = w.Lam[i], cdot = 0;
-                        for (int n = 0; n < s.N; n++)
-                        {
-                            float dcv = lam * Vector.Sum(Ld(part + (i * s.N + n) * v));
-                            bw.DC[ibc + n] += dcv;
-                            cdot += dcv * c.Cm[ibc + n];
-                        }
-                        bw.CDot[t] = cdot;
+                        int t = t0 + i, it = (b * s.L + t) * s.H + h;
+                        float lam = w.Lam[i];
+                        bw.CDot[t] = cdots[i];
                         if (withY) TensorPrimitives.Multiply(w.Y.AsSpan(i * pp, P), lam, w.Y.AsSpan(i * pp, P));
                         GateAndSkip(c, it, i, h, w, bw, dx, dz, dDpart, (b * s.H + h));
                     }
@@ -124,18 +134,26 @@ public static partial class Ssd
                     for (int i = 0; i < tb; i++)
                         TensorPrimitives.Multiply(bw.Gy.AsSpan(i * pp, pp), 1f / w.Lam[i], bw.Gy.AsSpan(i * pp, pp));
                     float anEnd = tEnd < s.L ? MathF.Exp(c.DA[(b * s.L + tEnd) * s.H + h]) : 1f, gam0 = w.Lam[0];
-                    new Span<float>(part, tb * s.N * v).Clear();
                     new Span<float>(du, tb * pp).Clear();
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
-                    for (int pt = 0; pt < pp; pt += 2 * v)
                     for (int n = 0; n < s.N; n += 4)
-                        SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n, ct + n,
-                            stride, tb, part + n * v, s.N * v, Math.Min(4, s.N - n));
+                    {
+                        int rows = Math.Min(4, s.N - n);
+                        new Span<float>(part, tb * 4 * v).Clear();
+                        for (int pt = 0; pt < pp; pt += 2 * v)
+                            SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n, ct + n,
+                                stride, tb, part, 4 * v, rows);
+                        for (int i = 0; i < tb; i++)
+                        {
+                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
+                            for (int r = 0; r < rows; r++)
+                                bw.DB[ibc + r] += w.Lam[i] * Vector.Sum(Ld(part + (i * 4 + r) * v));
+                        }
+                    }
                     for (int i = tb - 1; i >= 0; i--)
                     {
-                        int t = t0 + i, it = (b * s.L + t) * s.H + h, ibc = ((b * s.L + t) * s.G + g) * s.N;
+                        int t = t0 + i, it = (b * s.L + t) * s.H + h;
                         float gam = w.Lam[i];
-                        for (int n = 0; n < s.N; n++) bw.DB[ibc + n] += gam * Vector.Sum(Ld(part + (i * s.N + n) * v));
                         float sc = c.Scale?[it] ?? 1f;
                         var durow = bw.Du.AsSpan(i * pp, P);
                         TensorPrimitives.Multiply(durow, gam, durow);

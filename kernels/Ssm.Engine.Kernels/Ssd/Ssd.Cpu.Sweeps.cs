@@ -109,7 +109,8 @@ public static partial class Ssd
             }
             int v = Lanes;
             var av = new Vector<float>(anEnd);
-            Vector<float> d00 = Ld(st) * av, d01 = Ld(st + v) * av, d10 = Ld(st + pp) * av, d11 = Ld(st + pp + v) * av;
+            Vector<float> d00 = Ld(st) * av, d01 = Ld(st + v) * av;
+            Vector<float> d10 = Ld(st + pp) * av, d11 = Ld(st + pp + v) * av;
             Vector<float> d20 = Ld(st + 2 * pp) * av, d21 = Ld(st + 2 * pp + v) * av;
             Vector<float> d30 = Ld(st + 3 * pp) * av, d31 = Ld(st + 3 * pp + v) * av;
             for (int i = tb - 1; i >= 0; i--)
