@@ -1,0 +1,254 @@
+// SSD backward on the CPU (serves both forward algorithms): must match Ssd.Reference.Backward.
+// Two sweeps per (b, h), no stored states:
+//   forward sweep:  S_t = a_t·S_{t−1} + u_t ⊗ B_t;  dC_t[n] += Σ_p gy_t[p]·S_t[p, n]   (gy = dy·silu(z))
+//                   (and y_t = S_t·C_t when z is present, for dz)
+//   reverse sweep:  G_t = a_{t+1}·G_{t+1} + gy_t ⊗ C_t  (G_{L−1} starts from dFinal);
+// Both sweeps keep the rescaled-block form of the forward (one FMA per state element and token for S or G).
+//                   du_t = G_t·B_t,  dB_t[n] += Σ_p G_t[p, n]·u_t[p],  dh0 = a_0·G_0
+// The log-decay gradient needs no states: with cs_t = Σ_{j≤t} dA_j, ∂S/∂cs_t = gy_t·y_t − u_t·du_t
+// (+ ⟨dFinal, final⟩ at t = L−1), gy_t·y_t = C_t·dC_t, and ddA_t = Σ_{k≥t} ∂S/∂cs_k (reverse cumsum).
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ssm.Engine.Kernels.Ssd;
+
+public static partial class Ssd
+{
+    public static partial class Cpu
+    {
+        private sealed class BackwardScratch
+        {
+            public readonly Scratch W;
+            public readonly float[] Gy, Du, Part, ANext, DB, DC, CDot, CDots;
+
+            public BackwardScratch(SsdShape s, int pp)
+            {
+                W = new Scratch(s.N, pp, TokenBlock);
+                Gy = new float[TokenBlock * pp];
+                Du = new float[TokenBlock * pp];
+                Part = new float[TokenBlock * 4 * Lanes];
+                CDots = new float[TokenBlock];
+                ANext = new float[TokenBlock];
+                DB = new float[s.BcLength];
+                DC = new float[s.BcLength];
+                CDot = new float[s.L];
+            }
+        }
+
+        private static void RunBackward(Core c, int threads, float[] dx, float[]? ddtv, float[] ddA, float[] dB,
+            float[] dC, float[]? dD, float[]? dz, float[]? dh0)
+        {
+            var s = c.S;
+            int bh = s.B * s.H, dPer = c.D is null ? 0 : c.D.Length / s.H;
+            var dDpart = dD is null ? null : new double[bh * dPer];
+            Array.Clear(dB);
+            Array.Clear(dC);
+            var gate = new object();
+            Parallel.For(0, bh, Parallelism(threads), () => new BackwardScratch(s, c.Pp), (item, _, w) =>
+            {
+                BackwardItem(c, item / s.H, item % s.H, w, dx, ddtv, ddA, dz, dh0, dDpart);
+                return w;
+            }, w =>
+            {
+                lock (gate)
+                {
+                    TensorPrimitives.Add(dB, w.DB, dB);
+                    TensorPrimitives.Add(dC, w.DC, dC);
+                }
+            });
+            if (dD is null) return;
+            Array.Clear(dD);
+            for (int i = 0; i < bh; i++)
+            for (int k = 0; k < dPer; k++)
+                dD[i % s.H * dPer + k] += (float)dDpart![i * dPer + k];
+        }
+
+        private static unsafe void BackwardItem(Core c, int b, int h, BackwardScratch bw, float[] dx, float[]? ddtv,
+            float[] ddA, float[]? dz, float[]? dh0, double[]? dDpart)
+        {
+            var s = c.S;
+            var w = bw.W;
+            int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
+            int stateOff = (b * s.H + h) * P * s.N;
+            bool withY = c.Z is not null;
+            LoadState(c, b, h, 0, pp, w);
+            fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, cdots = bw.CDots,
+                   an = bw.ANext, bm = c.Bm, cm = c.Cm)
+            {
+                // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
+                for (int t0 = 0; t0 < s.L;)
+                {
+                    int tb = PrepareRescaled(c, b, h, t0, 0, pp, w);
+                    Cotangents(c, b, h, t0, tb, bw);
+                    float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
+                    float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
+                    new Span<float>(cdots, tb).Clear();
+                    // n-tiles outside P tiles: one n-tile's partials (tb × 4 vectors) stay in L1.
+                    for (int n = 0; n < s.N; n += 4)
+                    {
+                        int rows = Math.Min(4, s.N - n);
+                        new Span<float>(part, tb * 4 * v).Clear();
+                        for (int pt = 0; pt < pp; pt += 2 * v)
+                            SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
+                                stride, tb, part, 4 * v, rows, withY);
+                        for (int i = 0; i < tb; i++)
+                        {
+                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
+                            for (int r = 0; r < rows; r++)
+                            {
+                                float dcv = w.Lam[i] * Vector.Sum(Ld(part + (i * 4 + r) * v));
+                                bw.DC[ibc + r] += dcv;
+                                cdots[i] += dcv * c.Cm[ibc + r];
+                            }
+                        }
+                    }
+                    for (int i = 0; i < tb; i++)
+                    {
+                        int t = t0 + i, it = (b * s.L + t) * s.H + h;
+                        float lam = w.Lam[i];
+                        bw.CDot[t] = cdots[i];
+                        if (withY) TensorPrimitives.Multiply(w.Y.AsSpan(i * pp, P), lam, w.Y.AsSpan(i * pp, P));
+                        GateAndSkip(c, it, i, h, w, bw, dx, dz, dDpart, (b * s.H + h));
+                    }
+                    t0 += tb;
+                }
+                double fin = 0;
+                if (c.Final is not null)
+                    for (int p = 0; p < P; p++)
+                    for (int n = 0; n < s.N; n++)
+                        fin += (double)c.Final[stateOff + p * s.N + n] * w.State[n * pp + p];
+                // Reverse sweep from G = dFinal over rescaled blocks: G = Γ_i·G' with Γ_i the decay from token i to
+                // the block's last token, so G' += (gy_i/Γ_i) ⊗ C_i is one FMA per element.
+                for (int n = 0; n < s.N; n++) Array.Clear(w.State, n * pp, pp);
+                if (c.Final is not null)
+                    for (int p = 0; p < P; p++)
+                    for (int n = 0; n < s.N; n++)
+                        w.State[n * pp + p] = c.Final[stateOff + p * s.N + n];
+                double run = 0;
+                for (int tEnd = s.L; tEnd > 0;)
+                {
+                    int tb = ReverseBlock(c, b, h, tEnd, w, an);
+                    int t0 = tEnd - tb;
+                    PrepareTokens(c, b, h, t0, tb, 0, pp, w, decay: false);
+                    Cotangents(c, b, h, t0, tb, bw);
+                    for (int i = 0; i < tb; i++)
+                        TensorPrimitives.Multiply(bw.Gy.AsSpan(i * pp, pp), 1f / w.Lam[i], bw.Gy.AsSpan(i * pp, pp));
+                    float anEnd = tEnd < s.L ? MathF.Exp(c.DA[(b * s.L + tEnd) * s.H + h]) : 1f, gam0 = w.Lam[0];
+                    new Span<float>(du, tb * pp).Clear();
+                    float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
+                    for (int n = 0; n < s.N; n += 4)
+                    {
+                        int rows = Math.Min(4, s.N - n);
+                        new Span<float>(part, tb * 4 * v).Clear();
+                        for (int pt = 0; pt < pp; pt += 2 * v)
+                            SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n, ct + n,
+                                stride, tb, part, 4 * v, rows);
+                        for (int i = 0; i < tb; i++)
+                        {
+                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
+                            for (int r = 0; r < rows; r++)
+                                bw.DB[ibc + r] += w.Lam[i] * Vector.Sum(Ld(part + (i * 4 + r) * v));
+                        }
+                    }
+                    for (int i = tb - 1; i >= 0; i--)
+                    {
+                        int t = t0 + i, it = (b * s.L + t) * s.H + h;
+                        float gam = w.Lam[i];
+                        float sc = c.Scale?[it] ?? 1f;
+                        var durow = bw.Du.AsSpan(i * pp, P);
+                        TensorPrimitives.Multiply(durow, gam, durow);
+                        var xrow = c.X.AsSpan(it * P, P);
+                        float dsc = TensorPrimitives.Dot(durow, xrow);
+                        TensorPrimitives.MultiplyAdd(durow, sc, dx.AsSpan(it * P, P), dx.AsSpan(it * P, P));
+                        if (ddtv is not null) ddtv[it] = dsc;
+                        run += bw.CDot[t] - (double)sc * dsc;
+                        ddA[it] = (float)(run + fin);
+                    }
+                    tEnd = t0;
+                }
+                if (dh0 is not null)
+                {
+                    float a0 = MathF.Exp(c.DA[(b * s.L) * s.H + h]);
+                    for (int p = 0; p < P; p++)
+                    for (int n = 0; n < s.N; n++)
+                        dh0[stateOff + p * s.N + n] = a0 * w.State[n * pp + p];
+                }
+            }
+        }
+
+        /// <summary>Length tb ≥ 1 of the reverse block ending before <paramref name="tEnd"/>, and Lam[i] = Γ_i =
+        /// Π_{i&lt;k&lt;tb} a_{t0+k} (t0 = tEnd − tb), kept ≥ e^RescaleFloor so 1/Γ stays finite.</summary>
+        private static unsafe int ReverseBlock(Core c, int b, int h, int tEnd, Scratch w, float* logs)
+        {
+            var s = c.S;
+            int tb = 1, max = Math.Min(TokenBlock, tEnd);
+            float cum = 0f;
+            logs[0] = 0f;
+            while (tb < max)
+            {
+                float next = cum + c.DA[(b * s.L + tEnd - tb) * s.H + h];
+                if (next < RescaleFloor) break;
+                cum = next;
+                logs[tb++] = cum;
+            }
+            for (int i = 0; i < tb; i++) w.Lam[i] = MathF.Exp(logs[tb - 1 - i]);
+            return tb;
+        }
+
+        /// <summary>Gy rows = dy·silu(z) (or dy), zero-padded to Pp.</summary>
+        private static void Cotangents(Core c, int b, int h, int t0, int tb, BackwardScratch bw)
+        {
+            var s = c.S;
+            int pp = c.Pp;
+            for (int i = 0; i < tb; i++)
+            {
+                int ix = ((b * s.L + t0 + i) * s.H + h) * s.P;
+                var row = bw.Gy.AsSpan(i * pp, pp);
+                row[s.P..].Clear();
+                if (c.Z is null) c.Y.AsSpan(ix, s.P).CopyTo(row);
+                else TensorPrimitives.Multiply(c.Y.AsSpan(ix, s.P), bw.W.Gate.AsSpan(i * pp, s.P), row[..s.P]);
+            }
+        }
+
+        /// <summary>Per token: dz = dy·(y + D·x)·silu'(z), dD += gy·x, dx = gy·D (initialises dx).</summary>
+        private static void GateAndSkip(Core c, int it, int i, int h, Scratch w, BackwardScratch bw, float[] dx,
+            float[]? dz, double[]? dDpart, int item)
+        {
+            var s = c.S;
+            int P = s.P, pp = c.Pp;
+            var x = c.X.AsSpan(it * P, P);
+            var gyr = bw.Gy.AsSpan(i * pp, P);
+            var dxr = dx.AsSpan(it * P, P);
+            if (c.Z is not null)
+            {
+                var pre = w.Y.AsSpan(i * pp, P);
+                var dy = c.Y.AsSpan(it * P, P);
+                var z = c.Z.AsSpan(it * P, P);
+                var sig = w.Sig.AsSpan(i * pp, P);
+                var dzr = dz!.AsSpan(it * P, P);
+                for (int p = 0; p < P; p++)
+                {
+                    float yp = pre[p] + (c.D is null ? 0f : DValue(c.D, s, h, p) * x[p]);
+                    dzr[p] = dy[p] * yp * sig[p] * (1f + z[p] * (1f - sig[p]));
+                }
+            }
+            if (c.D is null)
+            {
+                dxr.Clear();
+                return;
+            }
+            if (c.D.Length == s.H)
+            {
+                TensorPrimitives.Multiply(gyr, c.D[h], dxr);
+                dDpart![item] += TensorPrimitives.Dot(gyr, x);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(gyr, c.D.AsSpan(h * P, P), dxr);
+                for (int p = 0; p < P; p++) dDpart![item * P + p] += gyr[p] * x[p];
+            }
+        }
+
+        private static float DValue(float[] d, SsdShape s, int h, int p) => d.Length == s.H ? d[h] : d[h * s.P + p];
+    }
+}

@@ -1,0 +1,136 @@
+// Recurrent SSD forward on the CPU: must match Ssd.Reference.Forward.
+//   S[n, p] = a_t·S[n, p] + B_t[n]·u_t[p],   y[t, p] = Σ_n S[n, p]·C_t[n]     (a_t = exp(dA_t), u_t = s_t·x_t)
+// Rescaled blocks: inside a block of ≤ TokenBlock tokens the state is kept as S' = S/λ_t (λ_t = decay since the
+// block's first token), so S' += B_t ⊗ (u_t/λ_t) and y_t = λ_t·(S'·C_t): 2 FMA per state element and token
+// instead of mul + 2 FMA. Register tile: 2 vectors of P × 4 state rows n stay in registers across the block.
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ssm.Engine.Kernels.Ssd;
+
+public static partial class Ssd
+{
+    public static partial class Cpu
+    {
+        // Log-decay floor of one rescaled block: 1/λ stays below e^60 ≈ 1e26, far from float overflow.
+        private const float RescaleFloor = -60f;
+
+        private static unsafe void RecurrentItem(Core c, int b, int h, int p0, int p1, Scratch w)
+        {
+            var s = c.S;
+            int pp = c.Pp, n4 = s.N / 4 * 4, stride = s.G * s.N, g = h / s.HeadsPerGroup, lanes = Lanes;
+            fixed (float* st = w.State, u = w.U, y = w.Y, lam = w.Lam, bm = c.Bm, cm = c.Cm)
+            {
+                for (int t0 = 0; t0 < s.L;)
+                {
+                    int tb = PrepareRescaled(c, b, h, t0, p0, p1, w);
+                    float a0 = w.Decay[0], lamEnd = lam[tb - 1];
+                    float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
+                    for (int pt = p0; pt < p1; pt += 2 * lanes)
+                    {
+                        int n = 0;
+                        for (; n < n4; n += 4)
+                            Tile4(st + n * pp + pt, pp, u + pt, y + pt, a0, lamEnd, bt + n, ct + n, stride, tb);
+                        for (; n < s.N; n++)
+                            Tile1(st + n * pp + pt, u + pt, y + pt, pp, a0, lamEnd, bt + n, ct + n, stride, tb);
+                    }
+                    WriteOutput(c, b, h, t0, tb, p0, p1, w, scaled: true);
+                    t0 += tb;
+                }
+            }
+        }
+
+        /// <summary>Prepares a rescaled block at t0 and returns its length tb ≥ 1: Decay[0] = a_{t0} (applied to the
+        /// state on entry), λ_i = Π_{0&lt;j≤i} a_{t0+j} (Lam), U_i = s·x/λ_i, Y = 0, gates. The block ends before
+        /// log λ would drop under <see cref="RescaleFloor"/>, so the rescaled state S' = S/λ stays finite.</summary>
+        private static int PrepareRescaled(Core c, int b, int h, int t0, int p0, int p1, Scratch w)
+        {
+            var s = c.S;
+            int max = Math.Min(TokenBlock, s.L - t0), tb = 1, baseIt = (b * s.L + t0) * s.H + h;
+            float cum = 0f;
+            w.Lam[0] = 1f;
+            while (tb < max)
+            {
+                float next = cum + c.DA[baseIt + tb * s.H];
+                if (next < RescaleFloor) break;
+                cum = next;
+                w.Lam[tb++] = cum;
+            }
+            PrepareTokens(c, b, h, t0, tb, p0, p1, w, decay: false);
+            w.Decay[0] = MathF.Exp(c.DA[baseIt]);
+            for (int i = 1; i < tb; i++)
+            {
+                float inv = MathF.Exp(-w.Lam[i]);
+                w.Lam[i] = MathF.Exp(w.Lam[i]);
+                TensorPrimitives.Multiply(w.U.AsSpan(i * c.Pp + p0, p1 - p0), inv, w.U.AsSpan(i * c.Pp + p0, p1 - p0));
+            }
+            return tb;
+        }
+
+        // Rescaled block: S' = a0·S on entry; per token S' += B[n]·ũ (1 FMA), Y += S'·C[n] (1 FMA); S = λ_end·S'.
+        // st: 4 state rows (stride pp) × 2 vectors; u, y: token rows (stride pp); bt, ct: B/C of token 0 at row n.
+        private static unsafe void Tile4(float* st, int pp, float* u, float* y, float a0, float lamEnd, float* bt,
+            float* ct, int stride, int tb)
+        {
+            int v = Lanes;
+            var av = new Vector<float>(a0);
+            Vector<float> s00 = Ld(st) * av, s01 = Ld(st + v) * av, s10 = Ld(st + pp) * av, s11 = Ld(st + pp + v) * av;
+            Vector<float> s20 = Ld(st + 2 * pp) * av, s21 = Ld(st + 2 * pp + v) * av;
+            Vector<float> s30 = Ld(st + 3 * pp) * av, s31 = Ld(st + 3 * pp + v) * av;
+            for (int i = 0; i < tb; i++)
+            {
+                float* ui = u + i * pp, yi = y + i * pp, bi = bt + i * stride, ci = ct + i * stride;
+                Vector<float> u0 = Ld(ui), u1 = Ld(ui + v);
+                var bb = new Vector<float>(bi[0]);
+                s00 = Fma(bb, u0, s00);
+                s01 = Fma(bb, u1, s01);
+                bb = new Vector<float>(bi[1]);
+                s10 = Fma(bb, u0, s10);
+                s11 = Fma(bb, u1, s11);
+                bb = new Vector<float>(bi[2]);
+                s20 = Fma(bb, u0, s20);
+                s21 = Fma(bb, u1, s21);
+                bb = new Vector<float>(bi[3]);
+                s30 = Fma(bb, u0, s30);
+                s31 = Fma(bb, u1, s31);
+                var cc = new Vector<float>(ci[0]);
+                Vector<float> y0 = Fma(s00, cc, Ld(yi)), y1 = Fma(s01, cc, Ld(yi + v));
+                cc = new Vector<float>(ci[1]);
+                y0 = Fma(s10, cc, y0);
+                y1 = Fma(s11, cc, y1);
+                cc = new Vector<float>(ci[2]);
+                y0 = Fma(s20, cc, y0);
+                y1 = Fma(s21, cc, y1);
+                cc = new Vector<float>(ci[3]);
+                St(yi, Fma(s30, cc, y0));
+                St(yi + v, Fma(s31, cc, y1));
+            }
+            var le = new Vector<float>(lamEnd);
+            St(st, s00 * le); St(st + v, s01 * le); St(st + pp, s10 * le); St(st + pp + v, s11 * le);
+            St(st + 2 * pp, s20 * le); St(st + 2 * pp + v, s21 * le);
+            St(st + 3 * pp, s30 * le); St(st + 3 * pp + v, s31 * le);
+        }
+
+        // One state row (remainder of N not divisible by 4), same rescaled scheme.
+        private static unsafe void Tile1(float* st, float* u, float* y, int pp, float a0, float lamEnd, float* bt,
+            float* ct, int stride, int tb)
+        {
+            int v = Lanes;
+            var av = new Vector<float>(a0);
+            Vector<float> s0 = Ld(st) * av, s1 = Ld(st + v) * av;
+            for (int i = 0; i < tb; i++)
+            {
+                float* ui = u + i * pp, yi = y + i * pp;
+                var bb = new Vector<float>(bt[i * stride]);
+                s0 = Fma(bb, Ld(ui), s0);
+                s1 = Fma(bb, Ld(ui + v), s1);
+                var cc = new Vector<float>(ct[i * stride]);
+                St(yi, Fma(s0, cc, Ld(yi)));
+                St(yi + v, Fma(s1, cc, Ld(yi + v)));
+            }
+            var le = new Vector<float>(lamEnd);
+            St(st, s0 * le);
+            St(st + v, s1 * le);
+        }
+    }
+}

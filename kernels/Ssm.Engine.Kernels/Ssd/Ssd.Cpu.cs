@@ -1,0 +1,248 @@
+// Fast CPU SSD: public entry points, dt discretisation, work split and shared per-thread scratch.
+// Both forms reduce to the core recurrence h_t = exp(dA_t)·h_{t-1} + (s_t·x_t) ⊗ B_t of Ssd.Reference.
+// Lane layout (all Cpu kernels): the per-head state is held transposed, S[n, p] with p contiguous and
+// padded to Pp = a multiple of 2·Vector<float>.Count, so the P axis is the SIMD axis: the state update and
+// y = Σ_n S[n, :]·C[n] need no horizontal sums; B[n], C[n] are broadcast scalars.
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace Ssm.Engine.Kernels.Ssd;
+
+public static partial class Ssd
+{
+    /// <summary>SIMD, multi-threaded CPU implementation; same contract as <see cref="Reference"/>.</summary>
+    public static partial class Cpu
+    {
+        /// <summary>The algorithm <see cref="SsdAlgorithm.Auto"/> resolves to on this CPU. Measured on the AVX2
+        /// build machine at the M2 shape (H 24, P 64, N 128, L 2048): the recurrence needs fewer flops at N = 128
+        /// and ran faster than the chunked form for every chunk size tried, so Auto picks it.</summary>
+        public static SsdAlgorithm Resolve(SsdShape s, SsdOptions o) =>
+            o.Algorithm == SsdAlgorithm.Auto ? SsdAlgorithm.Recurrent : o.Algorithm;
+
+        /// <summary>Forward of the full op. y: (B, L, H, P); finalStates: (B, H, P, N) or null.</summary>
+        public static void Forward(SsdShape s, SsdOptions o, SsdInputs<float> x, float[] y, float[]? finalStates)
+        {
+            Validate(s, x, y.Length, finalStates?.Length);
+            var (dA, dtv, _) = Discretise(s, o, x);
+            var core = new Core(s, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, y, finalStates);
+            RunForward(core, Resolve(s, o), o.ChunkSize, o.Threads);
+        }
+
+        /// <summary>Forward of the pre-discretised form; <paramref name="o"/> supplies algorithm, chunk size and
+        /// threads (its dt fields are unused).</summary>
+        public static void ForwardDiscrete(SsdShape s, SsdOptions o, SsdDiscreteInputs<float> x, float[] y,
+            float[]? finalStates)
+        {
+            Validate(s, x, y.Length, finalStates?.Length);
+            var core = new Core(s, x.A, null, x.X, x.B, x.C, null, null, x.InitialStates, y, finalStates);
+            RunForward(core, Resolve(s, o), o.ChunkSize, o.Threads);
+        }
+
+        /// <summary>Backward of the full op into <paramref name="g"/> (overwritten). Both algorithms share the
+        /// two-sweep recurrent backward (see Ssd.Cpu.Backward.cs); the result does not depend on the
+        /// algorithm.</summary>
+        public static void Backward(SsdShape s, SsdOptions o, SsdInputs<float> x, float[] dy, float[]? dFinal,
+            SsdGradients<float> g)
+        {
+            Validate(s, x, dy.Length, dFinal?.Length);
+            var (dA, dtv, pass) = Discretise(s, o, x);
+            var core = new Core(s, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, dy, dFinal);
+            var ddA = new float[s.DtLength];
+            var ddtv = new float[s.DtLength];
+            RunBackward(core, o.Threads, g.X, ddtv, ddA, g.B, g.C, g.D, g.Z, g.InitialStates);
+            Array.Clear(g.A);
+            if (g.DtBias is not null) Array.Clear(g.DtBias);
+            var dAd = new double[s.H];
+            var dBias = new double[s.H];
+            for (int i = 0; i < s.DtLength; i++)
+            {
+                int h = i % s.H;
+                float ddt = ddtv[i] + ddA[i] * x.A[h];
+                dAd[h] += (double)ddA[i] * dtv![i];
+                float raw = ddt * pass[i];
+                g.Dt[i] = raw;
+                dBias[h] += raw;
+            }
+            for (int h = 0; h < s.H; h++)
+            {
+                g.A[h] = (float)dAd[h];
+                if (g.DtBias is not null) g.DtBias[h] = (float)dBias[h];
+            }
+        }
+
+        /// <summary>Backward of the pre-discretised form into <paramref name="g"/> (overwritten).</summary>
+        public static void BackwardDiscrete(SsdShape s, SsdOptions o, SsdDiscreteInputs<float> x, float[] dy,
+            float[]? dFinal, SsdDiscreteGradients<float> g)
+        {
+            Validate(s, x, dy.Length, dFinal?.Length);
+            var core = new Core(s, x.A, null, x.X, x.B, x.C, null, null, x.InitialStates, dy, dFinal);
+            RunBackward(core, o.Threads, g.X, null, g.A, g.B, g.C, null, null, g.InitialStates);
+        }
+
+        private static (float[] dA, float[] dtv, float[] pass) Discretise(SsdShape s, SsdOptions o, SsdInputs<float> x)
+        {
+            var dA = new float[s.DtLength];
+            var dtv = new float[s.DtLength];
+            var pass = new float[s.DtLength];
+            for (int i = 0; i < s.DtLength; i++)
+            {
+                int h = i % s.H;
+                dtv[i] = ProcessDt(x.Dt[i], x.DtBias?[h] ?? 0f, o, out pass[i]);
+                dA[i] = dtv[i] * x.A[h];
+            }
+            return (dA, dtv, pass);
+        }
+
+        /// <summary>Arrays of one core call. <c>Y</c>/<c>Final</c> are outputs in the forward and the cotangents
+        /// dy / dFinal in the backward. dA, Scale: (B, L, H); X, Z, Y: (B, L, H, P); Bm, Cm: (B, L, G, N).</summary>
+        private sealed record Core(SsdShape S, float[] DA, float[]? Scale, float[] X, float[] Bm, float[] Cm,
+            float[]? D, float[]? Z, float[]? H0, float[] Y, float[]? Final)
+        {
+            public int Pp { get; } = PadP(S.P);
+        }
+
+        private static int Lanes => Vector<float>.Count;
+
+        private static int PadP(int p) => (p + 2 * Lanes - 1) / (2 * Lanes) * (2 * Lanes);
+
+        private static ParallelOptions Parallelism(int threads) =>
+            new() { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+
+        private static int Workers(int threads) => threads > 0 ? threads : Environment.ProcessorCount;
+
+        // Token-block length of the recurrent kernels: keeps a block's B/C rows and u/y rows in L1.
+        private const int TokenBlock = 32;
+
+        /// <summary>Per-thread scratch: transposed state S (N × Pp) and token-block rows (rows × Pp).</summary>
+        private sealed class Scratch
+        {
+            public readonly float[] State, U, Y, Decay, Gate, Sig, Lam;
+            public readonly int Pp, Rows;
+            // Chunked form only: M (Q × Q) intra-chunk weights, Cs (Q) log-decay cumsum, Uw (Q × Pp) weighted u.
+            public float[]? M, Cs, Uw;
+
+            public Scratch(int n, int pp, int rows)
+            {
+                Pp = pp;
+                Rows = rows;
+                State = new float[n * pp];
+                U = new float[rows * pp];
+                Y = new float[rows * pp];
+                Gate = new float[rows * pp];
+                Sig = new float[rows * pp];
+                Decay = new float[rows];
+                Lam = new float[rows];
+            }
+        }
+
+        private static void RunForward(Core c, SsdAlgorithm alg, int chunk, int threads)
+        {
+            var s = c.S;
+            if (alg == SsdAlgorithm.Chunked && chunk < 1)
+                throw new ArgumentException($"[ssd] chunk_size must be positive, got {chunk}");
+            int tiles = c.Pp / (2 * Lanes);
+            int bh = s.B * s.H, workers = Workers(threads);
+            // Split the P axis too when there are too few heads to keep every worker busy (rows are independent).
+            int split = bh >= 2 * workers ? 1 : Math.Min(tiles, (2 * workers + bh - 1) / bh);
+            int perSplit = (tiles + split - 1) / split;
+            int rows = alg == SsdAlgorithm.Chunked ? Math.Min(chunk, s.L) : TokenBlock;
+            Parallel.For(0, bh * split, Parallelism(threads), () => new Scratch(s.N, c.Pp, rows), (item, _, w) =>
+            {
+                int b = item / split / s.H, h = item / split % s.H, part = item % split;
+                int p0 = part * perSplit * 2 * Lanes, p1 = Math.Min(c.Pp, p0 + perSplit * 2 * Lanes);
+                if (p0 >= p1) return w;
+                LoadState(c, b, h, p0, p1, w);
+                if (alg == SsdAlgorithm.Chunked) ChunkedItem(c, b, h, p0, p1, w, rows);
+                else RecurrentItem(c, b, h, p0, p1, w);
+                if (c.Final is not null) StoreState(c, b, h, p0, p1, w.State, c.Final);
+                return w;
+            }, _ => { });
+        }
+
+        private static void LoadState(Core c, int b, int h, int p0, int p1, Scratch w)
+        {
+            var s = c.S;
+            int pp = c.Pp;
+            for (int n = 0; n < s.N; n++)
+                Array.Clear(w.State, n * pp + p0, p1 - p0);
+            if (c.H0 is null) return;
+            int off = (b * s.H + h) * s.P * s.N;
+            for (int p = p0; p < Math.Min(p1, s.P); p++)
+            for (int n = 0; n < s.N; n++)
+                w.State[n * pp + p] = c.H0[off + p * s.N + n];
+        }
+
+        private static void StoreState(Core c, int b, int h, int p0, int p1, float[] state, float[] dst)
+        {
+            var s = c.S;
+            int off = (b * s.H + h) * s.P * s.N;
+            for (int p = p0; p < Math.Min(p1, s.P); p++)
+            for (int n = 0; n < s.N; n++)
+                dst[off + p * s.N + n] = state[n * c.Pp + p];
+        }
+
+        /// <summary>Fills rows 0..tb of the token block at t0: Decay = exp(dA), U = s·x (zero-padded), Y = 0,
+        /// Sig = sigmoid(z) and Gate = silu(z) when z is present.</summary>
+        private static void PrepareTokens(Core c, int b, int h, int t0, int tb, int p0, int p1, Scratch w,
+            bool decay = true)
+        {
+            var s = c.S;
+            int pp = c.Pp, pEnd = Math.Min(p1, s.P);
+            for (int i = 0; i < tb; i++)
+            {
+                int it = (b * s.L + t0 + i) * s.H + h;
+                if (decay) w.Decay[i] = MathF.Exp(c.DA[it]);
+                float sc = c.Scale?[it] ?? 1f;
+                var u = w.U.AsSpan(i * pp + p0, p1 - p0);
+                u.Clear();
+                if (pEnd > p0)
+                    TensorPrimitives.Multiply(c.X.AsSpan(it * s.P + p0, pEnd - p0), sc, u[..(pEnd - p0)]);
+                w.Y.AsSpan(i * pp + p0, p1 - p0).Clear();
+                if (c.Z is not null && pEnd > p0)
+                {
+                    var gate = w.Gate.AsSpan(i * pp + p0, pEnd - p0);
+                    var sig = w.Sig.AsSpan(i * pp + p0, pEnd - p0);
+                    var z = c.Z.AsSpan(it * s.P + p0, pEnd - p0);
+                    TensorPrimitives.Sigmoid(z, sig);
+                    TensorPrimitives.Multiply(sig, z, gate);
+                }
+            }
+        }
+
+        /// <summary>y = (λ_i·Y + D·x)·silu(z) for rows 0..tb of the token block at t0 (λ = Lam when
+        /// <paramref name="scaled"/>, else 1).</summary>
+        private static void WriteOutput(Core c, int b, int h, int t0, int tb, int p0, int p1, Scratch w,
+            bool scaled = false)
+        {
+            var s = c.S;
+            int pp = c.Pp, pEnd = Math.Min(p1, s.P);
+            if (pEnd <= p0) return;
+            for (int i = 0; i < tb; i++)
+            {
+                int ix = ((b * s.L + t0 + i) * s.H + h) * s.P;
+                var yrow = w.Y.AsSpan(i * pp + p0, pEnd - p0);
+                if (scaled) TensorPrimitives.Multiply(yrow, w.Lam[i], yrow);
+                var dst = c.Y.AsSpan(ix + p0, pEnd - p0);
+                var xrow = c.X.AsSpan(ix + p0, pEnd - p0);
+                if (c.D is { } d)
+                {
+                    if (d.Length == s.H) TensorPrimitives.MultiplyAdd(xrow, d[h], yrow, dst);
+                    else TensorPrimitives.MultiplyAdd(xrow, d.AsSpan(h * s.P + p0, pEnd - p0), yrow, dst);
+                }
+                else yrow.CopyTo(dst);
+                if (c.Z is not null) TensorPrimitives.Multiply(dst, w.Gate.AsSpan(i * pp + p0, pEnd - p0), dst);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe Vector<float> Ld(float* p) => Unsafe.ReadUnaligned<Vector<float>>(p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void St(float* p, Vector<float> v) => Unsafe.WriteUnaligned(p, v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector<float> Fma(Vector<float> a, Vector<float> b, Vector<float> c) =>
+            Vector.FusedMultiplyAdd(a, b, c);
+    }
+}
