@@ -13,7 +13,7 @@ public static class ByteLevel
     /// <summary>The byte-level character of byte <paramref name="b"/>.</summary>
     public static char ToChar(byte b) => ByteToChar[b];
 
-    /// <summary>The byte shown by <paramref name="c"/>, or -1 when <paramref name="c"/> is not in the alphabet.</summary>
+    /// <summary>The byte shown by <paramref name="c"/>; -1 when <paramref name="c"/> is not in the alphabet.</summary>
     public static int ToByte(char c) => c < CharToByte.Length ? CharToByte[c] : -1;
 
     /// <summary>Maps UTF-8 bytes to their byte-level string.</summary>

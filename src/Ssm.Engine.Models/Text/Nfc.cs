@@ -116,7 +116,7 @@ public static class Nfc
         public static Tables Load()
         {
             using var s = typeof(Nfc).Assembly.GetManifestResourceStream("Ssm.Engine.Models.Text.nfc.bin")
-                ?? throw new InvalidOperationException("[nfc] embedded resource Ssm.Engine.Models.Text.nfc.bin missing");
+                ?? throw new InvalidOperationException("[nfc] embedded resource nfc.bin is missing");
             using var ms = new MemoryStream();
             s.CopyTo(ms);
             ReadOnlySpan<byte> b = ms.ToArray();

@@ -13,7 +13,7 @@ public static class PreTokenizer
 {
     private enum Kind : byte { Letter, Number, Space, Other }
 
-    /// <summary>Splits <paramref name="codePoints"/> into pre-tokens, returned as (start, length) in code points.</summary>
+    /// <summary>Splits <paramref name="codePoints"/> into pre-tokens: (start, length) in code points.</summary>
     public static List<(int Start, int Length)> Split(ReadOnlySpan<int> codePoints)
     {
         var result = new List<(int, int)>();

@@ -64,7 +64,13 @@ public sealed class TokenStreamDecoder
             byte lead = b[^back];
             if (lead < 0x80) return 0;
             if (lead < 0xC0) continue; // continuation byte: look further back for the lead
-            int need = lead switch { >= 0xC2 and <= 0xDF => 2, >= 0xE0 and <= 0xEF => 3, >= 0xF0 and <= 0xF4 => 4, _ => 0 };
+            int need = lead switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 0,
+            };
             if (need <= back) return 0; // complete, or not a lead byte at all
             // Check the continuation bytes present are valid for this lead (first one has a narrowed range).
             for (int k = 1; k < back; k++)
