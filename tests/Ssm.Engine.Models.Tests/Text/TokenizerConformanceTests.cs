@@ -43,7 +43,7 @@ public sealed class GoldenTokenizers
     }
 }
 
-public class TokenizerGoldenTests
+public class TokenizerConformanceTests
 {
     public static IEnumerable<object[]> EncodeRows() => GoldenTokenizers.Rows("cases.json");
     public static IEnumerable<object[]> DecodeRows() => GoldenTokenizers.Rows("decode_cases.json");
@@ -64,5 +64,34 @@ public class TokenizerGoldenTests
         var entry = GoldenTokenizers.Case(tokenizer, "decode_cases.json", caseName);
         var (passed, detail) = TokenizerConformance.RunDecodeCase(GoldenTokenizers.Get(tokenizer), entry);
         Assert.True(passed, detail);
+    }
+
+    [Fact]
+    public void RunEncodeCase_ReportsFirstDifferingPosition_WhenIdsDiffer()
+    {
+        var tok = GoldenTokenizers.Get("gpt2");
+        var entry = JsonDocument.Parse(
+            """{"name":"t","text":"hello world","ids":[31373,995,1],"tokens":[],"decoded":"","decoded_skip_special":""}""")
+            .RootElement;
+        var (passed, detail) = TokenizerConformance.RunEncodeCase(tok, entry);
+        Assert.False(passed);
+        Assert.Contains("length differs", detail);
+        entry = JsonDocument.Parse(
+            """{"name":"t","text":"hello world","ids":[31373,996],"tokens":[],"decoded":"","decoded_skip_special":""}""")
+            .RootElement;
+        (passed, detail) = TokenizerConformance.RunEncodeCase(tok, entry);
+        Assert.False(passed);
+        Assert.Contains("position 1: expected 996, got 995", detail);
+    }
+
+    [Fact]
+    public void RunDecodeCase_ReportsExpectedAndGotText_WhenTextDiffers()
+    {
+        var tok = GoldenTokenizers.Get("gpt2");
+        var entry = JsonDocument.Parse("""{"name":"t","ids":[31373,995],"skip_special_tokens":false,"text":"hello"}""")
+            .RootElement;
+        var (passed, detail) = TokenizerConformance.RunDecodeCase(tok, entry);
+        Assert.False(passed);
+        Assert.Contains("code point 5: expected end of text, got U+0020", detail);
     }
 }
