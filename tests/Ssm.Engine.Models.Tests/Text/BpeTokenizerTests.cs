@@ -49,7 +49,9 @@ public class BpeTokenizerTests
     /// <summary>What decode(encode(s)) must give: gpt-neox-20b normalizes (NFC) each piece between the
     /// non-normalized special tokens; gpt2 has no normalizer. Byte-level BPE loses nothing else.</summary>
     private static string Expected(string name, string s) =>
-        name == "gpt2" ? s : string.Concat(RawSpecial.Split(s).Select(p => RawSpecial.IsMatch(p) ? p : Nfc.Normalize(p)));
+        name == "gpt2"
+            ? s
+            : string.Concat(RawSpecial.Split(s).Select(p => RawSpecial.IsMatch(p) ? p : Nfc.Normalize(p)));
 
     [Property(Replay = Seed, MaxTest = 300, Arbitrary = new[] { typeof(UnicodeTextArbitrary) })]
     public bool DecodeEncode_GivesNfcText_Neox(UnicodeText s) => RoundTrips("gpt-neox-20b", s.Value);

@@ -27,7 +27,8 @@ public class TokenStreamDecoderTests
     {
         var tok = GoldenTokenizers.Get(name);
         // U+1F642 is F0 9F 99 82: four byte-level tokens, one per byte.
-        int[] ids = "\U0001F642"u8.ToArray().Select(b => tok.TokenToId(ByteLevel.ToChar(b).ToString())!.Value).ToArray();
+        int[] ids = "\U0001F642"u8.ToArray()
+            .Select(b => tok.TokenToId(ByteLevel.ToChar(b).ToString())!.Value).ToArray();
         var dec = new TokenStreamDecoder(tok);
         Assert.Equal("", dec.Push(ids[0]));
         Assert.Equal("", dec.Push(ids[1]));

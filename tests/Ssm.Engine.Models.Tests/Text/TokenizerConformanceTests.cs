@@ -71,13 +71,15 @@ public class TokenizerConformanceTests
     {
         var tok = GoldenTokenizers.Get("gpt2");
         var entry = JsonDocument.Parse(
-            """{"name":"t","text":"hello world","ids":[31373,995,1],"tokens":[],"decoded":"","decoded_skip_special":""}""")
+            """{"name":"t","text":"hello world","ids":[31373,995,1],"tokens":[],"decoded":"",""" +
+            "\"decoded_skip_special\":\"\"}")
             .RootElement;
         var (passed, detail) = TokenizerConformance.RunEncodeCase(tok, entry);
         Assert.False(passed);
         Assert.Contains("length differs", detail);
         entry = JsonDocument.Parse(
-            """{"name":"t","text":"hello world","ids":[31373,996],"tokens":[],"decoded":"","decoded_skip_special":""}""")
+            """{"name":"t","text":"hello world","ids":[31373,996],"tokens":[],"decoded":"",""" +
+            "\"decoded_skip_special\":\"\"}")
             .RootElement;
         (passed, detail) = TokenizerConformance.RunEncodeCase(tok, entry);
         Assert.False(passed);

@@ -62,7 +62,8 @@ public sealed class TokenizerJsonTests : IDisposable
 
     [Fact]
     public void FromFile_NamesTheKey_WhenTheNormalizerIsUnsupported() =>
-        AssertError(Tokenizer($$"""{"type":"BPE","vocab":{{Vocab}},"merges":[]}""", "\"normalizer\":{\"type\":\"NFKC\"}"),
+        AssertError(Tokenizer($$"""{"type":"BPE","vocab":{{Vocab}},"merges":[]}""",
+                "\"normalizer\":{\"type\":\"NFKC\"}"),
             "normalizer.type");
 
     [Fact]
