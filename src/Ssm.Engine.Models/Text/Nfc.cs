@@ -5,9 +5,12 @@ namespace Ssm.Engine.Models.Text;
 /// <summary>
 /// Unicode Normalization Form C in managed code. The engine runs with <c>InvariantGlobalization</c>, where
 /// <c>string.Normalize</c> leaves non-ASCII text unchanged, so the canonical data travels with the assembly
-/// (<c>Data/nfc.bin</c>, written by <c>Data/make_nfc_table.py</c>; <see cref="UnicodeVersion"/> says which tables).
+/// (<c>Data/nfc.bin</c>, written by <c>Data/MakeNfcTable.cs</c>; <see cref="UnicodeVersion"/> says which tables).
 /// Algorithm: full canonical decomposition (Hangul algorithmically), canonical ordering of combining marks,
-/// then canonical composition of unblocked pairs.
+/// then canonical composition of unblocked pairs. Checked equal to ICU's NFC on every code point and on 300,000
+/// random sequences of decomposable characters and combining marks. The tables are generated from the system ICU
+/// (Unicode 15.0 with ICU 72); the reference tokenizer uses Unicode 16.0, so the few characters added in 16.0 that
+/// compose or carry a combining class (e.g. Tulu-Tigalari, Gurung Khema and Kirat Rai vowel signs) are left as is.
 /// </summary>
 public static class Nfc
 {

@@ -14,6 +14,7 @@ public class NfcTests
     [InlineData("\uAC00\u11A8", "\uAC01")]               // Hangul LV + T
     [InlineData("\u1E9B\u0323", "\u1E9B\u0323")]         // long s with dot above + dot below (UAX #15 example)
     [InlineData("\u0041\u030A\u0301", "\u01FA")]         // A ring acute
+    [InlineData("x\U0001E08F\U00010EFD", "x\U00010EFD\U0001E08F")] // Unicode 15.0 marks (230, 220) reorder
     [InlineData("plain ASCII", "plain ASCII")]
     [InlineData("\U0001D400\u0301", "\U0001D400\u0301")] // supplementary-plane starter
     [InlineData("\u0301e", "\u0301e")]                   // leading non-starter
