@@ -38,14 +38,14 @@ internal sealed class BpeModel
     /// <summary>Appends the ids of <paramref name="word"/> (a byte-level string) to <paramref name="dst"/>.</summary>
     public void Encode(string word, List<int> dst)
     {
-        if (_vocab.TryGetValue(word, out int whole) && word.Length == 1)
-        {
-            dst.Add(whole);
-            return;
-        }
         if (_cache.TryGetValue(word, out int[]? cached))
         {
             dst.AddRange(cached);
+            return;
+        }
+        if (word.Length == 1 && _vocab.TryGetValue(word, out int single))
+        {
+            dst.Add(single);
             return;
         }
         int[] ids = Merge(word);

@@ -128,17 +128,18 @@ public sealed class BpeTokenizer
         if (piece.Length == 0) return;
         if (_addPrefixSpace && piece[0] != ' ') piece = " " + piece;
         int[] cps = PreTokenizer.ToCodePoints(piece);
-        Span<byte> buf = stackalloc byte[4];
-        var bytes = new List<byte>(16);
+        Span<byte> utf8 = stackalloc byte[4];
+        char[] word = new char[64];
         foreach (var (start, length) in PreTokenizer.Split(cps))
         {
-            bytes.Clear();
+            if (word.Length < length * 4) word = new char[length * 4];
+            int w = 0;
             for (int k = start; k < start + length; k++)
             {
-                int n = new Rune(cps[k]).EncodeToUtf8(buf);
-                for (int b = 0; b < n; b++) bytes.Add(buf[b]);
+                int n = new Rune(cps[k]).EncodeToUtf8(utf8);
+                for (int b = 0; b < n; b++) word[w++] = ByteLevel.ToChar(utf8[b]);
             }
-            _model.Encode(ByteLevel.Encode(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes)), ids);
+            _model.Encode(new string(word, 0, w), ids);
         }
     }
 }

@@ -25,14 +25,30 @@ public static class Nfc
     /// <summary>NFC of <paramref name="text"/>; a lone surrogate becomes U+FFFD.</summary>
     public static string Normalize(string text)
     {
-        bool simple = true;
-        foreach (char c in text)
-        {
-            if (c >= 0x300) { simple = false; break; } // nothing below U+0300 decomposes, composes or reorders
-        }
-        if (simple) return text;
+        if (IsNfcStable(text)) return text;
         int[] cps = PreTokenizer.ToCodePoints(text);
         return PreTokenizer.FromCodePoints(Normalize(cps));
+    }
+
+    /// <summary>
+    /// Quick check: true when no code point of <paramref name="text"/> decomposes, has a non-zero combining class,
+    /// can be the second half of a composition, or is Hangul; NFC then leaves the text unchanged.
+    /// </summary>
+    private static bool IsNfcStable(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c < 0x300) continue; // nothing below U+0300 decomposes, composes or reorders
+            if (char.IsSurrogate(c))
+            {
+                if (!char.IsHighSurrogate(c) || i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])) return false;
+                if (Data.Unstable.Contains(char.ConvertToUtf32(c, text[++i]))) return false;
+                continue;
+            }
+            if (Data.UnstableBmp[c]) return false;
+        }
+        return true;
     }
 
     /// <summary>NFC of a code-point sequence.</summary>
@@ -115,6 +131,10 @@ public static class Nfc
         public required Dictionary<int, byte> Ccc { get; init; }
         public required Dictionary<int, int[]> Decomp { get; init; }
         public required Dictionary<long, int> Compose { get; init; }
+        /// <summary>BMP code points the quick check cannot pass (see <see cref="IsNfcStable"/>).</summary>
+        public required bool[] UnstableBmp { get; init; }
+        /// <summary>Supplementary-plane code points the quick check cannot pass.</summary>
+        public required HashSet<int> Unstable { get; init; }
 
         public static Tables Load()
         {
@@ -145,7 +165,22 @@ public static class Nfc
                 decomp[cp] = parts;
                 if (composable) compose[((long)parts[0] << 32) | (uint)parts[1]] = cp;
             }
-            return new Tables { Version = version, Ccc = ccc, Decomp = decomp, Compose = compose };
+            var unstable = new HashSet<int>(ccc.Keys);
+            unstable.UnionWith(decomp.Keys);
+            foreach (long pair in compose.Keys) unstable.Add((int)(pair & 0xFFFFFFFF));
+            for (int h = LBase; h < 0x1200; h++) unstable.Add(h);           // conjoining jamo
+            for (int h = SBase; h < SBase + SCount; h++) unstable.Add(h);   // syllables (LV + T composes)
+            var bmp = new bool[0x10000];
+            foreach (int cp in unstable)
+            {
+                if (cp < 0x10000) bmp[cp] = true;
+            }
+            unstable.RemoveWhere(cp => cp < 0x10000);
+            return new Tables
+            {
+                Version = version, Ccc = ccc, Decomp = decomp, Compose = compose,
+                UnstableBmp = bmp, Unstable = unstable,
+            };
         }
 
         private static int ReadInt(ReadOnlySpan<byte> b, ref int pos)
