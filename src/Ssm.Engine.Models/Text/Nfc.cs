@@ -5,12 +5,13 @@ namespace Ssm.Engine.Models.Text;
 /// <summary>
 /// Unicode Normalization Form C in managed code. The engine runs with <c>InvariantGlobalization</c>, where
 /// <c>string.Normalize</c> leaves non-ASCII text unchanged, so the canonical data travels with the assembly
-/// (<c>Data/nfc.bin</c>, written by <c>Data/MakeNfcTable.cs</c>; <see cref="UnicodeVersion"/> says which tables).
+/// (<c>Data/nfc.bin</c>, written by <c>Data/make-nfc-table.mjs</c> from the ICU in Node.js).
 /// Algorithm: full canonical decomposition (Hangul algorithmically), canonical ordering of combining marks,
-/// then canonical composition of unblocked pairs. Checked equal to ICU's NFC on every code point and on 300,000
-/// random sequences of decomposable characters and combining marks. The tables are generated from the system ICU
-/// (Unicode 15.0 with ICU 72); the reference tokenizer uses Unicode 16.0, so the few characters added in 16.0 that
-/// compose or carry a combining class (e.g. Tulu-Tigalari, Gurung Khema and Kirat Rai vowel signs) are left as is.
+/// then canonical composition of unblocked pairs. Only characters assigned in the runtime's Unicode version
+/// (<see cref="System.Globalization.CharUnicodeInfo"/>: 16.0 on .NET 10, the reference tokenizer's version) take
+/// their table entries, so a newer table gives exactly that version's NFC: normalization data of an assigned
+/// character never changes between Unicode versions. Checked equal to ICU's NFC on every code point and on 300,000
+/// random sequences of decomposable characters and combining marks.
 /// </summary>
 public static class Nfc
 {
@@ -19,7 +20,8 @@ public static class Nfc
 
     private static readonly Tables Data = Tables.Load();
 
-    /// <summary>The Unicode version of the embedded tables.</summary>
+    /// <summary>The Unicode version the embedded tables were generated from (entries for characters the runtime
+    /// does not know are ignored).</summary>
     public static string UnicodeVersion => Data.Version;
 
     /// <summary>NFC of <paramref name="text"/>; a lone surrogate becomes U+FFFD.</summary>
@@ -151,7 +153,8 @@ public static class Nfc
             for (int i = 0; i < nCcc; i++)
             {
                 int cp = ReadInt(b, ref pos);
-                ccc[cp] = b[pos++];
+                byte c = b[pos++];
+                if (Assigned(cp)) ccc[cp] = c;
             }
             int nDec = ReadInt(b, ref pos);
             var decomp = new Dictionary<int, int[]>(nDec);
@@ -162,6 +165,7 @@ public static class Nfc
                 bool composable = b[pos++] != 0;
                 var parts = new int[b[pos++]];
                 for (int k = 0; k < parts.Length; k++) parts[k] = ReadInt(b, ref pos);
+                if (!Assigned(cp)) continue;
                 decomp[cp] = parts;
                 if (composable) compose[((long)parts[0] << 32) | (uint)parts[1]] = cp;
             }
@@ -182,6 +186,10 @@ public static class Nfc
                 UnstableBmp = bmp, Unstable = unstable,
             };
         }
+
+        private static bool Assigned(int cp) =>
+            System.Globalization.CharUnicodeInfo.GetUnicodeCategory(cp)
+            != System.Globalization.UnicodeCategory.OtherNotAssigned;
 
         private static int ReadInt(ReadOnlySpan<byte> b, ref int pos)
         {
