@@ -140,4 +140,17 @@ public class BpeTokenizerTests
         var tok = GoldenTokenizers.Get("gpt2");
         Assert.Equal(tok.Encode("a\uFFFDb"), tok.Encode("a\uD800b"));
     }
+
+    [Fact]
+    public void Encode_GivesTheSameIds_FromManyThreads()
+    {
+        var tok = GoldenTokenizers.Get("gpt-neox-20b");
+        var rng = new Random(3);
+        string[] texts = Enumerable.Range(0, 64).Select(_ => string.Concat(Enumerable.Range(0, 200)
+            .Select(_ => rng.Next(5) == 0 ? " " : ((char)('a' + rng.Next(26))).ToString()))).ToArray();
+        int[][] sequential = texts.Select(t => tok.Encode(t)).ToArray();
+        var parallel = new int[texts.Length][];
+        Parallel.For(0, texts.Length, i => parallel[i] = tok.Encode(texts[i]));
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(sequential[i], parallel[i]);
+    }
 }
