@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(InfoCommand.Create(ctx));
         root.Subcommands.Add(ConformanceCommand.Create(ctx));
         root.Subcommands.Add(BenchCommand.Create(ctx));
+        root.Subcommands.Add(TokenizeCommand.Create());
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         if (parse.Errors.Count > 0)
