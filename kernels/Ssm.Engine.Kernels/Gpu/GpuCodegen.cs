@@ -18,7 +18,8 @@ public enum GpuCodegenTarget
 {
     /// <summary>PTX for Ampere (sm_80, PTX ISA 7.0).</summary>
     PtxSm80,
-    /// <summary>PTX for Hopper (sm_90, PTX ISA 7.8).</summary>
+    /// <summary>PTX for Hopper (sm_90, PTX ISA 7.8). ILGPU 1.5.3 still writes <c>.target sm_80</c> here, so
+    /// this target differs from <see cref="PtxSm80"/> in the ISA version only.</summary>
     PtxSm90,
     /// <summary>OpenCL C 2.0 for an NVIDIA OpenCL driver.</summary>
     OpenClNvidia,

@@ -30,6 +30,11 @@ public sealed partial class GpuDevice : IDisposable
     /// occupancy sane on GPUs, and the CPU simulator slow-but-bounded.</summary>
     public const int PreferredGroupSize = 256;
 
+    /// <summary>Group size cap on ILGPU's CPU accelerators: they run every thread of a group as an OS thread and
+    /// pay a context switch per thread at each barrier, so 64 (two 32-wide warps) keeps tests fast while still
+    /// crossing warp boundaries.</summary>
+    public const int CpuAcceleratorGroupSize = 64;
+
     private readonly Context context;
     private readonly Accelerator accelerator;
     private bool disposed;
@@ -40,7 +45,9 @@ public sealed partial class GpuDevice : IDisposable
         Index = index;
         this.context = context;
         this.accelerator = accelerator;
-        GroupSize = FloorPow2(Math.Min(PreferredGroupSize, accelerator.MaxNumThreadsPerGroup));
+        int cap = kind is GpuDeviceKind.IlgpuCpu or GpuDeviceKind.IlgpuCpuWarp32
+            ? CpuAcceleratorGroupSize : PreferredGroupSize;
+        GroupSize = FloorPow2(Math.Min(cap, accelerator.MaxNumThreadsPerGroup));
         int side = 1;
         while ((side * 2) * (side * 2) <= GroupSize) side *= 2;
         TileSide = side;
@@ -68,11 +75,12 @@ public sealed partial class GpuDevice : IDisposable
     public int MaxGroupSize => accelerator.MaxNumThreadsPerGroup;
 
     /// <summary>1-D group size for explicitly grouped kernels: the largest power of two ≤
-    /// min(<see cref="PreferredGroupSize"/>, <see cref="MaxGroupSize"/>).</summary>
+    /// min(<see cref="PreferredGroupSize"/>, <see cref="MaxGroupSize"/>), or ≤ <see cref="CpuAcceleratorGroupSize"/>
+    /// on the CPU accelerators.</summary>
     public int GroupSize { get; }
 
     /// <summary>Side t of a square t×t group (a power of two with t² ≤ <see cref="GroupSize"/>), used by tiled
-    /// kernels: 16 on GPUs and the warp-32 simulator, 4 on the default CPU accelerator.</summary>
+    /// kernels: 16 on GPUs, 8 on the warp-32 simulator, 4 on the default CPU accelerator.</summary>
     public int TileSide { get; }
 
     /// <summary>Opens the requested device; throws <see cref="InvalidOperationException"/> with the reason when it

@@ -84,7 +84,7 @@ public static partial class Gemm
         // Group (t, t) computes the t×t block of C at (Grid.IdxY·t, Grid.IdxX·t): for each K-slab of width t it
         // stages the A block (t×t) and B block (t×t) in dynamic shared memory [A | B], zero-padded past the edges,
         // then each thread accumulates its dot product over the slab in k order. Group.DimX = t comes from
-        // GpuDevice.TileSide (16 on GPUs, 4 on the default CPU accelerator).
+        // GpuDevice.TileSide (16 on GPUs, 8 and 4 on the CPU accelerators).
         [GpuKernel]
         internal static void SgemmKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs p)
         {
