@@ -9,7 +9,8 @@ public static partial class Gemm
 {
     /// <summary>ILGPU path, same contract as <see cref="Reference.Sgemm"/>. The span overloads copy in, launch and
     /// copy out (synchronous); the <see cref="ArrayView{T}"/> overloads only enqueue on
-    /// <see cref="GpuDevice.Stream"/>. Results are deterministic (no atomics; fixed summation order per device).</summary>
+    /// <see cref="GpuDevice.Stream"/>. Results are deterministic (no atomics; fixed summation order per
+    /// device).</summary>
     public static class Gpu
     {
         /// <summary>C = alpha · op(A) · op(B) + beta · C on host spans.</summary>

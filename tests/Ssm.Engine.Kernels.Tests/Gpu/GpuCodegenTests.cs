@@ -15,7 +15,7 @@ public sealed class GpuCodegenTests(GpuCodegenFixture fixture) : IClassFixture<G
 {
     private static readonly GpuCodegenTarget[] Targets = Enum.GetValues<GpuCodegenTarget>();
 
-    /// <summary>Every registered entry point × every target, so kernels added later are covered automatically.</summary>
+    /// <summary>Every registered entry point × every target: kernels added later are covered automatically.</summary>
     public static TheoryData<string, GpuCodegenTarget> EntryPointsByTarget
     {
         get
