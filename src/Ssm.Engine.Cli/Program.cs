@@ -10,6 +10,7 @@ public static class Program
     {
         var root = new RootCommand("Ssm.Engine: state-space models (Mamba) in .NET");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(DevicesCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
