@@ -14,7 +14,8 @@ public sealed class DevicesCommandTests
         foreach (string name in new[] { "cpu", "ilgpu-cpu", "ilgpu-cpu-warp32", "cuda:0", "opencl:0" })
             Assert.Contains(name + " ", text);
         string[] lines = text.Split('\n');
-        Assert.Contains(lines, l => l.StartsWith("ilgpu-cpu ", StringComparison.Ordinal) && l.Contains("gemm check ok"));
+        Assert.Contains(lines, l => l.StartsWith("ilgpu-cpu ", StringComparison.Ordinal)
+            && l.Contains("gemm check ok"));
         Assert.Contains(lines, l => l.StartsWith("ilgpu-cpu-warp32 ", StringComparison.Ordinal)
             && l.Contains("gemm check ok"));
     }
