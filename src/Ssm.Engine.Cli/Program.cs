@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(ConformanceCommand.Create(ctx));
         root.Subcommands.Add(BenchCommand.Create(ctx));
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(DevicesCommand.Create());
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         if (parse.Errors.Count > 0)
