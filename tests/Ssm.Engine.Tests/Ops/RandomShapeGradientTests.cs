@@ -5,7 +5,8 @@ using Ssm.Engine.Testing;
 
 namespace Ssm.Engine.Tests.Ops;
 
-/// <summary>Float64 gradient checks of the shape, indexing and norm ops over FsCheck-generated shapes and axes.</summary>
+/// <summary>Float64 gradient checks of the shape, indexing and norm ops over FsCheck-generated shapes
+/// and axes.</summary>
 public class RandomShapeGradientTests
 {
     private static FsCheck.Gen<(int[] Shape, int Axis, int Seed)> ShapeAxisSeed(int minRank = 1) =>
