@@ -55,8 +55,8 @@ public static partial class F
     public static Tensor Var(Tensor x, int axis, int correction = 1, bool keepDim = false)
         => Var(x, [axis], correction, keepDim);
 
-    /// <summary>Variance of all elements.</summary>
-    public static Tensor Var(Tensor x, int correction = 1) => Var(x, AllAxes(x), correction);
+    /// <summary>Unbiased variance of all elements (use the axes overload for another correction).</summary>
+    public static Tensor Var(Tensor x) => Var(x, AllAxes(x), 1);
 
     /// <summary>Maximum of all elements.</summary>
     public static Tensor Max(Tensor x) => Max(x, AllAxes(x), keepDim: false);

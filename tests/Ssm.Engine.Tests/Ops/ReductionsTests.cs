@@ -27,6 +27,7 @@ public class ReductionsTests
         var x = Tensor.FromArray(new double[] { 1, 2, 3, 4 }, 4);
         Assert.Equal(5.0 / 3, F.Var(x).Item(), 12);
         Assert.Equal(1.25, F.Var(x, 0, correction: 0).Item(), 12);
+        Assert.Equal(5.0 / 3, F.Var(x, -1).Item(), 12); // an int argument is an axis, never a correction
     }
 
     public static IEnumerable<object[]> Reductions()
