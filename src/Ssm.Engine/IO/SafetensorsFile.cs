@@ -9,7 +9,7 @@ namespace Ssm.Engine.IO;
 /// <summary>A safetensors file opened read-only and memory-mapped; tensors are read lazily by name.
 /// The header is validated in full on open (dtypes, shapes, offsets inside the file, no overlaps), so
 /// a header can never make the reader allocate more than the file holds.</summary>
-public sealed class SafetensorsFile : IDisposable
+public sealed class SafetensorsFile : ITensorSource
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
@@ -167,6 +167,19 @@ public sealed class SafetensorsFile : IDisposable
                     $"data_offsets [{sorted[i].Begin}, {sorted[i].End}] overlap tensor '{sorted[i - 1].Name}' "
                     + $"[{sorted[i - 1].Begin}, {sorted[i - 1].End}]");
         }
+    }
+
+    /// <inheritdoc/>
+    public string SourcePath => Path;
+
+    /// <inheritdoc/>
+    public IEnumerable<string> TensorNames => Entries.Select(e => e.Name);
+
+    /// <inheritdoc/>
+    public (DType DType, int[] Shape) Describe(string name)
+    {
+        var e = GetEntry(name);
+        return (e.DType, e.Shape);
     }
 
     /// <summary>True when the file holds a tensor of that name.</summary>

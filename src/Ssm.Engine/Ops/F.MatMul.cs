@@ -8,7 +8,7 @@ public static partial class F
 {
     /// <summary>Matrix product with torch semantics: (..., M, K) @ (..., K, N) → (..., M, N), batch dims
     /// broadcast; a 1-D operand is treated as a row (left) or column (right) vector and its dim dropped.
-    /// Float32 runs on <see cref="Gemm.Cpu.Sgemm"/>; operands that are transposed views (e.g. <c>w.MT</c>)
+    /// Float32 runs on <c>Gemm.Cpu.Sgemm</c>; operands that are transposed views (e.g. <c>w.MT</c>)
     /// are passed with the transpose flags instead of being copied. BFloat16/Float16 operands are widened
     /// to float32. Float64 uses plain loops (gradient checks).</summary>
     public static Tensor MatMul(Tensor a, Tensor b)
