@@ -65,7 +65,8 @@ public class KernelMathExpTests
         for (int i = 0; i < xs.Length; i++)
         {
             double spWant = xs[i] > 20 ? xs[i] : Math.Log(1 + Math.Exp(xs[i]));
-            Assert.True(Math.Abs(sp[i] - spWant) <= 1e-7 + 3e-7 * spWant, $"softplus({xs[i]}) = {sp[i]}, want {spWant}");
+            Assert.True(Math.Abs(sp[i] - spWant) <= 1e-7 + 3e-7 * spWant,
+                $"softplus({xs[i]}) = {sp[i]}, want {spWant}");
             double gWant = 1.5 * xs[i] / (1 + Math.Exp(-xs[i]));
             Assert.True(Math.Abs(y[i] - gWant) <= 1e-7 + 3e-7 * Math.Abs(gWant), $"silu gate at {xs[i]}");
         }
