@@ -114,6 +114,8 @@ public static partial class CausalConv1d
 
         /// <summary>Decode fast path (one token, linear state): per row y = bias + Σ_k w[k]·window, state shifted left
         /// by one; SiLU applied afterwards in one SIMD pass over all rows.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(
+            System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static void SingleTokenLinear(in CausalConv1dUpdateShape s, float* x, float* st, float* w, float* b,
             float* y, float* ns, bool silu)
         {

@@ -1,6 +1,7 @@
 // Per-row SIMD cores of the Cpu path. A row is one (b, d) channel: head = the K-1 inputs before x (null = zeros),
 // x = L time-contiguous inputs. Lanes run along time: one Vector<float> holds outputs t..t+V-1 and each tap k adds
 // w[k] · x[t-(K-1)+k .. +V-1] (an unaligned load of the shifted window). Scalar equivalent: Reference.Pre.
+// The cores are AggressiveOptimization: fully optimised on the first call, never run as tier-0 loops.
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Ssm.Engine.Kernels.Common;
@@ -19,6 +20,7 @@ public static partial class CausalConv1d
     private static Vector<float> SiluVec(Vector<float> a) => a / (Vector<float>.One + ExpVec(-a));
 
     /// <summary>y[t] = act(bias + Σ_k w[k]·xp[t+k]) for one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardRow(float* head, float* x, int L, float* w, int K, float bias, float* y,
         bool silu)
     {
@@ -64,6 +66,7 @@ public static partial class CausalConv1d
 
     /// <summary>Backward of one row: g = dy·act'(pre) (into scratch g), dx[t] = Σ_k w[k]·g[t+H−k], dhead[j] (H values,
     /// always written), dw[k] += Σ_t g[t]·xp[t+k]. Returns Σ_t g[t] (the bias gradient of this row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float BackwardRow(float* head, float* x, int L, float* w, int K, float bias, float* dy,
         bool silu, float* g, float* dx, float* dhead, float* dw)
     {
@@ -98,6 +101,7 @@ public static partial class CausalConv1d
 
     /// <summary>Multi-pass form for any K: g = dy·act'(pre) into g, then dw[k] += g·xp[·+k] as K dot
     /// products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float GradAndWeights(float* head, float* x, int L, float* w, int K, float bias, float* dy,
         bool silu, float* g, float* dw)
     {
@@ -131,6 +135,7 @@ public static partial class CausalConv1d
 
     /// <summary>One fused pass for K = 4: per lane block, recompute pre from the four shifted x windows, form
     /// g = dy·silu'(pre) (or dy), store g and accumulate dw[k] += g·x[t−3+k] and Σ g in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float GradAndWeightsK4(float* head, float* x, int L, float* w, float bias, float* dy,
         bool silu, float* g, float* dw)
     {

@@ -1,7 +1,9 @@
 // Fast CPU path of RmsNorm: rows in parallel, each row a few TensorPrimitives passes over contiguous channels
 // (L1-resident scratch). Weight/bias gradients are summed per chunk of rows and reduced in chunk order, so the
 // result does not depend on scheduling. Must match RmsNorm.Reference to float rounding.
+using System.Numerics;
 using System.Numerics.Tensors;
+using Ssm.Engine.Kernels.Common;
 using Ssm.Engine.Kernels.Conv1d;
 
 namespace Ssm.Engine.Kernels.Norm;
@@ -175,11 +177,22 @@ public static partial class RmsNorm
         private static float InvRms(ReadOnlySpan<float> v, double eps) =>
             (float)(1.0 / Math.Sqrt(TensorPrimitives.SumOfSquares(v) / v.Length + eps));
 
-        /// <summary>silu(z) = z·sigmoid(z).</summary>
+        /// <summary>sig = sigmoid(z), silu = z·sig (lane-wise, the conv kernels' vector exp; scalar tail).</summary>
         private static void Silu(ReadOnlySpan<float> z, Span<float> sig, Span<float> silu)
         {
-            TensorPrimitives.Sigmoid(z, sig);
-            TensorPrimitives.Multiply(z, sig, silu);
+            int V = Vector<float>.Count, i = 0;
+            for (; i + V <= z.Length; i += V)
+            {
+                var zv = new Vector<float>(z.Slice(i));
+                var sv = Vector<float>.One / (Vector<float>.One + CausalConv1d.ExpVec(-zv));
+                sv.CopyTo(sig.Slice(i));
+                (zv * sv).CopyTo(silu.Slice(i));
+            }
+            for (; i < z.Length; i++)
+            {
+                sig[i] = KernelMath.Sigmoid(z[i]);
+                silu[i] = z[i] * sig[i];
+            }
         }
 
         /// <summary>silu(z) and silu'(z) = σ + silu·(1 − σ).</summary>
