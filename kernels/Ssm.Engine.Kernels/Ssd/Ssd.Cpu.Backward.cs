@@ -9,6 +9,7 @@
 // (+ ⟨dFinal, final⟩ at t = L−1), gy_t·y_t = C_t·dC_t, and ddA_t = Σ_{k≥t} ∂S/∂cs_k (reverse cumsum).
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Ssm.Engine.Kernels.Ssd;
 
@@ -74,7 +75,7 @@ public static partial class Ssd
             bool withY = c.Z is not null;
             LoadState(c, b, h, 0, pp, w);
             fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, sums = bw.Sums,
-                   cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm)
+                   cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm, lamp = w.Lam, dbAcc = bw.DB, dcAcc = bw.DC)
             {
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
                 for (int t0 = 0; t0 < s.L;)
@@ -95,12 +96,19 @@ public static partial class Ssd
                         ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
-                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
+                            float* dci = dcAcc + (bt - bm) + i * stride + n, ci = ct + i * stride + n;
+                            if (rows == 4)
+                            {
+                                var dc4 = Vector128.Load(sums + i * 4) * lamp[i];
+                                Vector128.Store(Vector128.Load(dci) + dc4, dci);
+                                cdots[i] += Vector128.Dot(dc4, Vector128.Load(ci));
+                                continue;
+                            }
                             for (int r = 0; r < rows; r++)
                             {
-                                float dcv = w.Lam[i] * sums[i * 4 + r];
-                                bw.DC[ibc + r] += dcv;
-                                cdots[i] += dcv * c.Cm[ibc + r];
+                                float dcv = lamp[i] * sums[i * 4 + r];
+                                dci[r] += dcv;
+                                cdots[i] += dcv * ci[r];
                             }
                         }
                     }
@@ -148,8 +156,11 @@ public static partial class Ssd
                         ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
-                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
-                            for (int r = 0; r < rows; r++) bw.DB[ibc + r] += w.Lam[i] * sums[i * 4 + r];
+                            float* dbi = dbAcc + (bt - bm) + i * stride + n;
+                            if (rows == 4)
+                                Vector128.Store(Vector128.Load(dbi) + Vector128.Load(sums + i * 4) * lamp[i], dbi);
+                            else
+                                for (int r = 0; r < rows; r++) dbi[r] += lamp[i] * sums[i * 4 + r];
                         }
                     }
                     for (int i = tb - 1; i >= 0; i--)
