@@ -9,6 +9,7 @@
 // (+ ⟨dFinal, final⟩ at t = L−1), gy_t·y_t = C_t·dC_t, and ddA_t = Σ_{k≥t} ∂S/∂cs_k (reverse cumsum).
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Ssm.Engine.Kernels.Ssd;
 
@@ -19,7 +20,7 @@ public static partial class Ssd
         private sealed class BackwardScratch
         {
             public readonly Scratch W;
-            public readonly float[] Gy, Du, Part, ANext, DB, DC, CDot, CDots;
+            public readonly float[] Gy, Du, Part, Sums, ANext, DB, DC, CDot, CDots;
 
             public BackwardScratch(SsdShape s, int pp)
             {
@@ -27,6 +28,7 @@ public static partial class Ssd
                 Gy = new float[TokenBlock * pp];
                 Du = new float[TokenBlock * pp];
                 Part = new float[TokenBlock * 4 * Lanes];
+                Sums = new float[TokenBlock * 4];
                 CDots = new float[TokenBlock];
                 ANext = new float[TokenBlock];
                 DB = new float[s.BcLength];
@@ -72,8 +74,8 @@ public static partial class Ssd
             int stateOff = (b * s.H + h) * P * s.N;
             bool withY = c.Z is not null;
             LoadState(c, b, h, 0, pp, w);
-            fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, cdots = bw.CDots,
-                   an = bw.ANext, bm = c.Bm, cm = c.Cm)
+            fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, sums = bw.Sums,
+                   cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm, lamp = w.Lam, dbAcc = bw.DB, dcAcc = bw.DC)
             {
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
                 for (int t0 = 0; t0 < s.L;)
@@ -91,14 +93,22 @@ public static partial class Ssd
                         for (int pt = 0; pt < pp; pt += 2 * v)
                             SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
                                 stride, tb, part, 4 * v, rows, withY);
+                        ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
-                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
+                            float* dci = dcAcc + (bt - bm) + i * stride + n, ci = ct + i * stride + n;
+                            if (rows == 4)
+                            {
+                                var dc4 = Vector128.Load(sums + i * 4) * lamp[i];
+                                Vector128.Store(Vector128.Load(dci) + dc4, dci);
+                                cdots[i] += Vector128.Dot(dc4, Vector128.Load(ci));
+                                continue;
+                            }
                             for (int r = 0; r < rows; r++)
                             {
-                                float dcv = w.Lam[i] * Vector.Sum(Ld(part + (i * 4 + r) * v));
-                                bw.DC[ibc + r] += dcv;
-                                cdots[i] += dcv * c.Cm[ibc + r];
+                                float dcv = lamp[i] * sums[i * 4 + r];
+                                dci[r] += dcv;
+                                cdots[i] += dcv * ci[r];
                             }
                         }
                     }
@@ -143,11 +153,14 @@ public static partial class Ssd
                         for (int pt = 0; pt < pp; pt += 2 * v)
                             SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n, ct + n,
                                 stride, tb, part, 4 * v, rows);
+                        ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
-                            int ibc = ((b * s.L + t0 + i) * s.G + g) * s.N + n;
-                            for (int r = 0; r < rows; r++)
-                                bw.DB[ibc + r] += w.Lam[i] * Vector.Sum(Ld(part + (i * 4 + r) * v));
+                            float* dbi = dbAcc + (bt - bm) + i * stride + n;
+                            if (rows == 4)
+                                Vector128.Store(Vector128.Load(dbi) + Vector128.Load(sums + i * 4) * lamp[i], dbi);
+                            else
+                                for (int r = 0; r < rows; r++) dbi[r] += lamp[i] * sums[i * 4 + r];
                         }
                     }
                     for (int i = tb - 1; i >= 0; i--)

@@ -150,8 +150,10 @@ public abstract class SsdKernelBenchBase : IKernelBench
     }
 
     /// <inheritdoc/>
-    public string Options => $"algorithm={(IsBackward ? "recurrent-backward" : Ssd.Cpu.Resolve(_shape,
-        new SsdOptions { Algorithm = Algorithm }).ToString().ToLowerInvariant())},Q={_chunk},D=none,z=none,softplus=false";
+    public string Options => $"algorithm={AlgorithmName},Q={_chunk},D=none,z=none,softplus=false";
+
+    private string AlgorithmName => IsBackward ? "recurrent-backward"
+        : Ssd.Cpu.Resolve(_shape, new SsdOptions { Algorithm = Algorithm }).ToString().ToLowerInvariant();
 
     private static SsdInputs<float> Inputs(SsdShape s, Random rng) => new()
     {

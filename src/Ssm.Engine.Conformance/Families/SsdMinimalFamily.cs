@@ -2,7 +2,8 @@ using Ssm.Engine.Devices;
 
 namespace Ssm.Engine.Conformance.Families;
 
-/// <summary>Golden family <c>ssd_minimal</c>: the pre-discretised SSD, ssd_minimal_discrete (FORMAT.md 4.6); every algorithm runs as its own case.</summary>
+/// <summary>Golden family <c>ssd_minimal</c>: the pre-discretised SSD, ssd_minimal_discrete (FORMAT.md 4.6);
+/// every algorithm runs as its own case.</summary>
 public sealed class SsdMinimalFamily : IOpFamily
 {
     /// <inheritdoc/>

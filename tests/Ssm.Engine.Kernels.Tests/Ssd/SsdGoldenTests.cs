@@ -82,7 +82,8 @@ public class SsdGoldenTests
                 maxAbs = Math.Max(maxAbs, Math.Abs((double)want.Data[i]));
             }
             var tol = name.StartsWith("out.") ? g.OutTolerance : g.GradTolerance;
-            if (!(maxDiff <= tol.Bound(maxAbs))) failures.Add($"{name}: max|diff| {maxDiff:g3} > {tol.Bound(maxAbs):g3}");
+            if (!(maxDiff <= tol.Bound(maxAbs)))
+                failures.Add($"{name}: max|diff| {maxDiff:g3} > {tol.Bound(maxAbs):g3}");
         }
         Assert.True(failures.Count == 0, $"{family}/{file}: " + string.Join("; ", failures));
     }

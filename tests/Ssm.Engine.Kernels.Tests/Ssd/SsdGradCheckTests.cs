@@ -32,7 +32,8 @@ public class SsdGradCheckTests
     private static void Compare(string what, double[]? analytic, double[]? param, Func<double> loss)
     {
         if (param is null) return;
-        double scale = analytic!.Select(Math.Abs).DefaultIfEmpty(0).Max();
+        Assert.NotNull(analytic);
+        double scale = analytic.Select(Math.Abs).DefaultIfEmpty(0).Max();
         for (int i = 0; i < param.Length; i++)
         {
             double keep = param[i];

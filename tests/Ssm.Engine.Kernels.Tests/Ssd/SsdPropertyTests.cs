@@ -205,7 +205,8 @@ public class SsdPropertyTests
     {
         var s = sp.Shape with { G = sp.H };
         var rng = new Random(sp.Seed);
-        float[] F(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * rng.NextSingle()).ToArray();
+        float[] F(int n, float lo, float hi) =>
+            Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * rng.NextSingle()).ToArray();
         var x = new SsdDiscreteInputs<float>
         {
             X = F(s.XLength, -1, 1), A = F(s.DtLength, sp.Strong ? -70 : -1.5f, 0), B = F(s.BcLength, -1, 1),

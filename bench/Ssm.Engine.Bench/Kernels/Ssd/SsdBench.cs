@@ -41,7 +41,8 @@ public class SsdBench
     private float[] _y = [], _final = [], _dy = [], _dFinal = [];
     private SsdGradients<float> _g = null!;
 
-    /// <summary>Validates every variant against the Reference on a small shape, then allocates the timed inputs.</summary>
+    /// <summary>Validates the variant against the Reference on a small shape, then allocates the timed
+    /// inputs.</summary>
     [GlobalSetup]
     public void Setup()
     {
