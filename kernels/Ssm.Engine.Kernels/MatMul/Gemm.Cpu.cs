@@ -23,6 +23,9 @@ public static partial class Gemm
         /// <summary>Below this many flops (2·M·N·K) GEMM runs on the calling thread only.</summary>
         internal const double ParallelFlops = 4e6;
 
+        /// <summary>B blocks with fewer floats than this are packed by one thread.</summary>
+        internal const long ParallelPackFloats = 1L << 20;
+
         /// <summary>Work items per thread in the parallel GEMM (dynamic load balancing).</summary>
         internal const int WorkItemsPerThread = 4;
 
@@ -125,7 +128,9 @@ public static partial class Gemm
             private void PackBBlock()
             {
                 int panels = (_nc + NR - 1) / NR;
-                if (Threads == 1 || panels < 2 * Threads)
+                // Packing is a fast copy: a second Parallel.For join costs more than it saves until the block is
+                // about a full KC x NC one (N ≥ ~4K).
+                if (Threads == 1 || (long)_kc * _nc < ParallelPackFloats)
                 {
                     PackB(TransB, B, Ldb, _pc, _kc, _jc, _nc, 0, panels, _bp);
                     return;
