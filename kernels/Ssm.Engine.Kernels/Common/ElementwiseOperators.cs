@@ -34,7 +34,7 @@ public interface IReduceOperator
 }
 
 /// <summary>exp(x).</summary>
-public readonly struct ExpOp : IUnaryOperator
+public readonly struct ExpOperator : IUnaryOperator
 {
     /// <inheritdoc/>
     public float Apply(float x) => MathF.Exp(x);
@@ -44,7 +44,7 @@ public readonly struct ExpOp : IUnaryOperator
 }
 
 /// <summary>sigmoid(x), <see cref="KernelMath.Sigmoid(float)"/>.</summary>
-public readonly struct SigmoidOp : IUnaryOperator
+public readonly struct SigmoidOperator : IUnaryOperator
 {
     /// <inheritdoc/>
     public float Apply(float x) => KernelMath.Sigmoid(x);
@@ -54,7 +54,7 @@ public readonly struct SigmoidOp : IUnaryOperator
 }
 
 /// <summary>silu(x) = x · sigmoid(x), <see cref="KernelMath.Silu(float)"/>.</summary>
-public readonly struct SiluOp : IUnaryOperator
+public readonly struct SiluOperator : IUnaryOperator
 {
     /// <inheritdoc/>
     public float Apply(float x) => KernelMath.Silu(x);
@@ -64,7 +64,7 @@ public readonly struct SiluOp : IUnaryOperator
 }
 
 /// <summary>softplus(x) with the threshold of <see cref="KernelMath.Softplus(float)"/>.</summary>
-public readonly struct SoftplusOp : IUnaryOperator
+public readonly struct SoftplusOperator : IUnaryOperator
 {
     /// <inheritdoc/>
     public float Apply(float x) => KernelMath.Softplus(x);
@@ -74,21 +74,21 @@ public readonly struct SoftplusOp : IUnaryOperator
 }
 
 /// <summary>a + b.</summary>
-public readonly struct AddOp : IBinaryOperator
+public readonly struct AddOperator : IBinaryOperator
 {
     /// <inheritdoc/>
     public float Apply(float a, float b) => a + b;
 }
 
 /// <summary>a · b.</summary>
-public readonly struct MulOp : IBinaryOperator
+public readonly struct MulOperator : IBinaryOperator
 {
     /// <inheritdoc/>
     public float Apply(float a, float b) => a * b;
 }
 
 /// <summary>Sum, identity 0.</summary>
-public readonly struct SumOp : IReduceOperator
+public readonly struct SumReduction : IReduceOperator
 {
     /// <inheritdoc/>
     public float Identity => 0f;
@@ -101,7 +101,7 @@ public readonly struct SumOp : IReduceOperator
 }
 
 /// <summary>Maximum, identity −∞. A NaN operand propagates on the CPU; GPU max instructions may drop it.</summary>
-public readonly struct MaxOp : IReduceOperator
+public readonly struct MaxReduction : IReduceOperator
 {
     /// <inheritdoc/>
     public float Identity => float.NegativeInfinity;

@@ -63,7 +63,7 @@ public static class GpuKernels
                 $"[gpu] kernel {NameOf(method)} lacks [GpuKernel], so the PTX/OpenCL codegen test would not cover it");
     }
 
-    /// <summary>"Gemm.Gpu.SgemmKernel" or "Elementwise.Gpu.MapKernel&lt;ExpOp&gt;".</summary>
+    /// <summary>"Gemm.Gpu.SgemmKernel" or "Elementwise.Gpu.MapKernel&lt;ExpOperator&gt;".</summary>
     public static string NameOf(MethodInfo method)
     {
         var parts = new List<string>();

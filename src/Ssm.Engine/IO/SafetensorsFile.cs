@@ -64,8 +64,16 @@ public sealed class SafetensorsFile : ITensorSource
             if (dataLength == 0) return new SafetensorsFile(path, null, null, dataStart, 0, entries, metadata);
             var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
                 HandleInheritability.None, leaveOpen: false);
-            var view = map.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
-            return new SafetensorsFile(path, map, view, dataStart, dataLength, entries, metadata);
+            try
+            {
+                var view = map.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
+                return new SafetensorsFile(path, map, view, dataStart, dataLength, entries, metadata);
+            }
+            catch
+            {
+                map.Dispose();
+                throw;
+            }
         }
     }
 

@@ -14,10 +14,10 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
         var device = devices.Get(kind);
         // Covers both softplus branches (x > 20 returns x) and large |x| for sigmoid/silu.
         float[] x = Close.Random(11, 203, -30f, 30f);
-        CheckMap<ExpOp>(device, Close.Random(12, 203, -10f, 10f));
-        CheckMap<SigmoidOp>(device, x);
-        CheckMap<SiluOp>(device, x);
-        CheckMap<SoftplusOp>(device, x);
+        CheckMap<ExpOperator>(device, Close.Random(12, 203, -10f, 10f));
+        CheckMap<SigmoidOperator>(device, x);
+        CheckMap<SiluOperator>(device, x);
+        CheckMap<SoftplusOperator>(device, x);
     }
 
     [Theory, MemberData(nameof(Kinds))]
@@ -25,8 +25,8 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
     {
         var device = devices.Get(kind);
         float[] a = Close.Random(21, 77), b = Close.Random(22, 77);
-        CheckZip<AddOp>(device, a, b);
-        CheckZip<MulOp>(device, a, b);
+        CheckZip<AddOperator>(device, a, b);
+        CheckZip<MulOperator>(device, a, b);
     }
 
     [Theory, MemberData(nameof(Kinds))]
@@ -38,8 +38,8 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
         {
             const int rows = 5;
             float[] x = Close.Random(31 + cols, rows * cols, -4f, 4f);
-            CheckReduce<SumOp>(device, x, rows, cols, 1e-5, 1e-6);
-            CheckReduce<MaxOp>(device, x, rows, cols, 0, 0);
+            CheckReduce<SumReduction>(device, x, rows, cols, 1e-5, 1e-6);
+            CheckReduce<MaxReduction>(device, x, rows, cols, 0, 0);
         }
     }
 
@@ -49,8 +49,8 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
         var device = devices.Get(kind);
         var sum = new float[] { 7f, 7f };
         var max = new float[] { 7f, 7f };
-        Elementwise.Gpu.ReduceRows<SumOp>(device, ReadOnlySpan<float>.Empty, 2, 0, sum);
-        Elementwise.Gpu.ReduceRows<MaxOp>(device, ReadOnlySpan<float>.Empty, 2, 0, max);
+        Elementwise.Gpu.ReduceRows<SumReduction>(device, ReadOnlySpan<float>.Empty, 2, 0, sum);
+        Elementwise.Gpu.ReduceRows<MaxReduction>(device, ReadOnlySpan<float>.Empty, 2, 0, max);
         Assert.Equal(new[] { 0f, 0f }, sum);
         Assert.Equal(new[] { float.NegativeInfinity, float.NegativeInfinity }, max);
     }
@@ -65,8 +65,8 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
         for (int i = 0; i < x.Length; i += 7) x[i] *= 1e4f;
         var first = new float[rows];
         var second = new float[rows];
-        Elementwise.Gpu.ReduceRows<SumOp>(device, x, rows, cols, first);
-        Elementwise.Gpu.ReduceRows<SumOp>(device, x, rows, cols, second);
+        Elementwise.Gpu.ReduceRows<SumReduction>(device, x, rows, cols, first);
+        Elementwise.Gpu.ReduceRows<SumReduction>(device, x, rows, cols, second);
         for (int r = 0; r < rows; r++)
             Assert.Equal(BitConverter.SingleToInt32Bits(first[r]), BitConverter.SingleToInt32Bits(second[r]));
     }
@@ -77,8 +77,8 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
         var device = devices.Get(kind);
         float[] x = Close.Random(51, 64);
         using var buffer = device.Upload(x);
-        Elementwise.Gpu.Map<SiluOp>(device, buffer.View, buffer.View);
-        Elementwise.Gpu.Map<SiluOp>(device, buffer.View, buffer.View);
+        Elementwise.Gpu.Map<SiluOperator>(device, buffer.View, buffer.View);
+        Elementwise.Gpu.Map<SiluOperator>(device, buffer.View, buffer.View);
         var got = new float[x.Length];
         device.Download(buffer.View, got);
         var want = x.Select(v => KernelMath.Silu(KernelMath.Silu(v))).ToArray();
@@ -89,10 +89,10 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
     public void Validation_NamesTheOperands_OnMismatchedLengths()
     {
         var e = Assert.Throws<ArgumentException>(() =>
-            Elementwise.Reference.Zip<AddOp>(new float[3], new float[4], new float[3]));
+            Elementwise.Reference.Zip<AddOperator>(new float[3], new float[4], new float[3]));
         Assert.Contains("[zip] a holds 3 values but b holds 4", e.Message);
         e = Assert.Throws<ArgumentException>(() =>
-            Elementwise.Reference.ReduceRows<SumOp>(new float[6], 2, 4, new float[2]));
+            Elementwise.Reference.ReduceRows<SumReduction>(new float[6], 2, 4, new float[2]));
         Assert.Contains("[reduce_rows] x holds 6 values, expected (2, 4)", e.Message);
     }
 

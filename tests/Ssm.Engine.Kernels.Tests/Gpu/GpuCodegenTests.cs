@@ -42,10 +42,10 @@ public sealed class GpuCodegenTests(GpuCodegenFixture fixture) : IClassFixture<G
         var names = GpuKernels.EntryPoints.Select(e => e.Name).ToHashSet();
         Assert.Contains("Gemm.Gpu.SgemmKernel", names);
         Assert.Contains("Gemm.Gpu.SgemvKernel", names);
-        foreach (string op in new[] { "ExpOp", "SigmoidOp", "SiluOp", "SoftplusOp" })
+        foreach (string op in new[] { "ExpOperator", "SigmoidOperator", "SiluOperator", "SoftplusOperator" })
             Assert.Contains($"Elementwise.Gpu.MapKernel<{op}>", names);
-        Assert.Contains("Elementwise.Gpu.ZipKernel<AddOp>", names);
-        Assert.Contains("Elementwise.Gpu.ReduceRowsKernel<MaxOp>", names);
+        Assert.Contains("Elementwise.Gpu.ZipKernel<AddOperator>", names);
+        Assert.Contains("Elementwise.Gpu.ReduceRowsKernel<MaxReduction>", names);
         Assert.True(GpuKernels.EntryPoints.Single(e => e.Name == "Gemm.Gpu.SgemmKernel").ExplicitlyGrouped);
         Assert.False(GpuKernels.EntryPoints.Single(e => e.Name == "Gemm.Gpu.SgemvKernel").ExplicitlyGrouped);
     }

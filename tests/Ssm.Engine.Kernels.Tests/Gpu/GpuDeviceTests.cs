@@ -57,12 +57,12 @@ public sealed class GpuDeviceTests(IlgpuCpuDevices devices)
     {
         using var device = GpuDevice.Create(GpuDeviceKind.IlgpuCpu);
         var first = device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>>(
-            Elementwise.Gpu.MapKernel<ExpOp>);
+            Elementwise.Gpu.MapKernel<ExpOperator>);
         var second = device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>>(
-            Elementwise.Gpu.MapKernel<ExpOp>);
+            Elementwise.Gpu.MapKernel<ExpOperator>);
         Assert.Same(first, second);
         Assert.Equal(1, device.LoadedKernelCount);
-        device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>>(Elementwise.Gpu.MapKernel<SiluOp>);
+        device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>>(Elementwise.Gpu.MapKernel<SiluOperator>);
         Assert.Equal(2, device.LoadedKernelCount);
     }
 
@@ -108,7 +108,7 @@ public sealed class GpuDeviceTests(IlgpuCpuDevices devices)
         buffer.Dispose();
         Assert.Throws<ObjectDisposedException>(() => device.Allocate(1));
         Assert.Throws<ObjectDisposedException>(() =>
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>>(Elementwise.Gpu.MapKernel<ExpOp>));
+            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>>(Elementwise.Gpu.MapKernel<ExpOperator>));
     }
 
     [Fact]
