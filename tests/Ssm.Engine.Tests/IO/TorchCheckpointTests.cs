@@ -217,6 +217,35 @@ public class TorchCheckpointTests : IDisposable
         Assert.Equal(Iota24, f.ReadFloat32("w"));
     }
 
+    [Fact]
+    public void RebuildParameterAndLegacyRebuildTensor_Open()
+    {
+        var t = TensorSpec.Contiguous("w", "0", 4, 6);
+        var p = new PickleBuilder().Proto().OrderedDict().Mark()
+            .Str("param").Global("torch._utils", "_rebuild_parameter").Mark().Tensor(t).Op(0x88).OrderedDict()
+            .Tuple().Reduce()
+            .Str("legacy").Global("torch._utils", "_rebuild_tensor").Mark()
+            .Mark().Str("storage").Global("torch", "FloatStorage").Str("0").Str("cpu").Int(24).Tuple().BinPersId()
+            .Int(12).IntTuple([3]).IntTuple([4]).Tuple().Reduce()
+            .SetItems().Stop().ToArray();
+        using var f = TorchCheckpoint.Open(Write(p, new Dictionary<string, byte[]>
+            { ["0"] = CheckpointZip.Floats(Iota24) }));
+        Assert.Equal(Iota24, f.ReadFloat32("param"));
+        Assert.Equal([12f, 16, 20], f.ReadFloat32("legacy"));
+    }
+
+    [Fact]
+    public void ConcurrentReads_AreConsistent()
+    {
+        string path = Path.Combine(GoldenPaths.Root, "models/mamba2_l2_v256/native/pytorch_model.bin");
+        using var f = TorchCheckpoint.Open(path);
+        var names = f.TensorNames.ToArray();
+        var serial = names.Select(f.ReadBytes).ToArray();
+        var parallel = new byte[names.Length][];
+        Parallel.For(0, names.Length * 4, i => parallel[i % names.Length] = f.ReadBytes(names[i % names.Length]));
+        for (int i = 0; i < names.Length; i++) Assert.Equal(serial[i], parallel[i]);
+    }
+
     // ---- hostile pickles ----
 
     [Fact]
