@@ -213,6 +213,10 @@ public sealed class TorchCheckpoint : ITensorSource
             throw new TorchCheckpointException(path, tensor,
                 $"entry '{e.FullName}' is truncated or corrupt: {ex.Message}", ex);
         }
+        // A whole entry is checked against the directory's CRC-32 (a part of one cannot be).
+        if (start == 0 && count == e.Length && ZipCrc32.Compute(buffer) is var crc && crc != e.Crc32)
+            throw new TorchCheckpointException(path, tensor,
+                $"entry '{e.FullName}' is corrupt: CRC-32 {crc:x8}, the zip directory says {e.Crc32:x8}");
         return buffer;
     }
 

@@ -386,6 +386,31 @@ public class TorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void CorruptStorageBytes_AreRejectedOnRead()
+    {
+        string path = WriteIota(TensorSpec.Contiguous("w", "0", 24));
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf(CheckpointZip.Floats(Iota24));
+        bytes[at + 41] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        using var f = TorchCheckpoint.Open(path); // the directory is intact; the data are checked when read
+        var e = Assert.Throws<TorchCheckpointException>(() => f.ReadFloat32("w"));
+        Assert.Equal("w", e.TensorName);
+        Assert.Contains("'archive/data/0' is corrupt: CRC-32", e.Message);
+    }
+
+    [Fact]
+    public void CorruptPickleBytes_AreRejectedOnOpen()
+    {
+        string path = WriteIota(TensorSpec.Contiguous("tensor_name", "0", 24));
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf("tensor_name"u8);
+        bytes[at] = (byte)'T';
+        File.WriteAllBytes(path, bytes);
+        Fails(path, "'archive/data.pkl' is corrupt: CRC-32");
+    }
+
+    [Fact]
     public void StorageEntryDeclaringMoreThanTheFile_IsRejected()
     {
         string path = WriteIota(TensorSpec.Contiguous("w", "0", 24));
