@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Ssm.Engine.Tensors;
@@ -183,15 +184,16 @@ public sealed class TorchCheckpoint : ITensorSource
     private static byte[] ReadEntry(string path, ZipArchiveEntry e, long fileLength)
     {
         CheckDeclaredSize(path, e, fileLength);
-        return ReadRange(path, null, e, 0, e.Length);
+        if (e.Length > Array.MaxLength)
+            throw new TorchCheckpointException(path, null, $"'{e.FullName}' ({e.Length} bytes) is too large");
+        var buffer = new byte[e.Length];
+        ReadRange(path, null, e, 0, buffer);
+        return buffer;
     }
 
-    private static byte[] ReadRange(string path, string? tensor, ZipArchiveEntry e, long start, long count)
+    /// <summary>Reads <paramref name="dst"/>.Length bytes of an entry from byte <paramref name="start"/> on.</summary>
+    private static void ReadRange(string path, string? tensor, ZipArchiveEntry e, long start, Span<byte> dst)
     {
-        if (count > Array.MaxLength)
-            throw new TorchCheckpointException(path, tensor,
-                $"{count} bytes of '{e.FullName}' do not fit in one array");
-        var buffer = new byte[count];
         try
         {
             using var s = e.Open();
@@ -206,7 +208,7 @@ public sealed class TorchCheckpoint : ITensorSource
                     left -= n;
                 }
             }
-            s.ReadExactly(buffer);
+            s.ReadExactly(dst);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException and not TorchCheckpointException)
         {
@@ -214,10 +216,9 @@ public sealed class TorchCheckpoint : ITensorSource
                 $"entry '{e.FullName}' is truncated or corrupt: {ex.Message}", ex);
         }
         // A whole entry is checked against the directory's CRC-32 (a part of one cannot be).
-        if (start == 0 && count == e.Length && ZipCrc32.Compute(buffer) is var crc && crc != e.Crc32)
+        if (start == 0 && dst.Length == e.Length && ZipCrc32.Compute(dst) is var crc && crc != e.Crc32)
             throw new TorchCheckpointException(path, tensor,
                 $"entry '{e.FullName}' is corrupt: CRC-32 {crc:x8}, the zip directory says {e.Crc32:x8}");
-        return buffer;
     }
 
     /// <inheritdoc/>
@@ -243,7 +244,11 @@ public sealed class TorchCheckpoint : ITensorSource
             : throw new TorchCheckpointException(Path, name, "no such tensor");
 
     /// <summary>Reads a tensor's elements as raw little-endian bytes in row-major order (views materialised).</summary>
-    public byte[] ReadBytes(string name)
+    public byte[] ReadBytes(string name) => Read<byte>(name);
+
+    /// <summary>Reads a tensor into a new array of <typeparamref name="T"/> (whose size must be the element
+    /// size): a contiguous view straight from the storage entry, any other view through a gather.</summary>
+    private T[] Read<T>(string name) where T : unmanaged
     {
         var (e, data) = _tensors.TryGetValue(name, out var t) ? t
             : throw new TorchCheckpointException(Path, name, "no such tensor");
@@ -252,14 +257,19 @@ public sealed class TorchCheckpoint : ITensorSource
         if (count == 0) return [];
         long last = TorchStorage.LastIndex(e.StorageOffset, e.Shape, e.Strides, e.StorageNumel);
         long windowBytes = (last - e.StorageOffset + 1) * size; // <= storage bytes <= file length
-        if (count * size > Array.MaxLength)
-            throw new TorchCheckpointException(Path, name, $"{count * size} bytes do not fit in one array");
-        byte[] window;
-        lock (_lock) window = ReadRange(Path, name, data, e.StorageOffset * size, windowBytes);
-        if (e.IsContiguous) return window; // exactly the view's bytes
-        var dst = new byte[count * size];
+        if (count * size > Array.MaxLength || windowBytes > Array.MaxLength)
+            throw new TorchCheckpointException(Path, name, $"{windowBytes} bytes do not fit in one array");
+        var result = new T[count * size / Unsafe.SizeOf<T>()];
+        var dst = MemoryMarshal.AsBytes(result.AsSpan());
+        if (e.IsContiguous)
+        {
+            lock (_lock) ReadRange(Path, name, data, e.StorageOffset * size, dst); // exactly the view's bytes
+            return result;
+        }
+        var window = new byte[windowBytes];
+        lock (_lock) ReadRange(Path, name, data, e.StorageOffset * size, window);
         TorchStorage.Gather(window, size, e.Shape, e.Strides, dst);
-        return dst;
+        return result;
     }
 
     /// <inheritdoc/>
@@ -267,10 +277,10 @@ public sealed class TorchCheckpoint : ITensorSource
     public float[] ReadFloat32(string name)
     {
         var e = GetEntry(name);
+        if (e.DType == DType.Float32) return Read<float>(name);
         byte[] raw = ReadBytes(name);
         return e.DType switch
         {
-            DType.Float32 => MemoryMarshal.Cast<byte, float>(raw).ToArray(),
             DType.Float64 => Array.ConvertAll(MemoryMarshal.Cast<byte, double>(raw).ToArray(), d => (float)d),
             DType.Float16 => Array.ConvertAll(MemoryMarshal.Cast<byte, Half>(raw).ToArray(), h => (float)h),
             DType.BFloat16 => SafetensorsFile.WidenBf16(MemoryMarshal.Cast<byte, ushort>(raw)),
@@ -286,17 +296,17 @@ public sealed class TorchCheckpoint : ITensorSource
         var e = GetEntry(name);
         if (e.DType != DType.BFloat16)
             throw new TorchCheckpointException(Path, name, $"is torch.{e.StorageType}, not BF16");
-        return MemoryMarshal.Cast<byte, ushort>(ReadBytes(name)).ToArray();
+        return Read<ushort>(name);
     }
 
     /// <summary>Reads an integer tensor (I64, I32, U8 or bool) as int64.</summary>
     public long[] ReadInt64(string name)
     {
         var e = GetEntry(name);
+        if (e.DType == DType.Int64) return Read<long>(name);
         byte[] raw = ReadBytes(name);
         return e.DType switch
         {
-            DType.Int64 => MemoryMarshal.Cast<byte, long>(raw).ToArray(),
             DType.Int32 => Array.ConvertAll(MemoryMarshal.Cast<byte, int>(raw).ToArray(), v => (long)v),
             DType.UInt8 => Array.ConvertAll(raw, v => (long)v),
             _ => throw new TorchCheckpointException(Path, name,
