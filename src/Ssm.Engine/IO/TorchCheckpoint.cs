@@ -70,12 +70,16 @@ public sealed class TorchCheckpoint : ITensorSource
         if (got >= 2 && magic[0] == 0x80 && magic[1] <= 5)
             throw new TorchCheckpointException(path, null, "a bare pickle (the legacy torch.save format of "
                 + "torch < 1.6) is not supported; re-save it with a current torch");
+        ZipArchive? zip = null;
         try
         {
-            return new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+            zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
+            _ = zip.Entries.Count; // reads the whole central directory now, inside this try
+            return zip;
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException)
         {
+            zip?.Dispose();
             throw new TorchCheckpointException(path, null,
                 $"not a readable zip archive (truncated or corrupt): {e.Message}", e);
         }

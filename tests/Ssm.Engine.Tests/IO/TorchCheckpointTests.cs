@@ -334,6 +334,17 @@ public class TorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void CorruptCentralDirectory_IsRejected()
+    {
+        string path = WriteIota(TensorSpec.Contiguous("w", "0", 24));
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf("PK\u0001\u0002"u8); // first central directory header
+        bytes[at + 2] = 0x07;
+        File.WriteAllBytes(path, bytes);
+        Fails(path, "not a readable zip archive");
+    }
+
+    [Fact]
     public void LegacyBarePickle_IsRejected()
     {
         string path = Path.Combine(_dir, "legacy.bin");
