@@ -113,6 +113,45 @@ public class TorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void RandomViews_MatchTheIndexFormula()
+    {
+        // Element [i0, i1, ..] of a view is storage[offset + Σ i_k·stride_k]; 60 random views (fixed seed) of
+        // ranks 0-4, with strides that may be permuted, padded, overlapping or zero, over one storage.
+        const int numel = 4096;
+        var rng = new Random(20261123);
+        var specs = new List<TensorSpec>();
+        while (specs.Count < 60)
+        {
+            int rank = rng.Next(5);
+            long[] size = Enumerable.Range(0, rank).Select(_ => (long)rng.Next(1, 6)).ToArray();
+            long[] stride = Enumerable.Range(0, rank).Select(_ => (long)rng.Next(0, 40)).ToArray();
+            long span = size.Zip(stride, (n, st) => (n - 1) * st).Sum();
+            long count = size.Aggregate(1L, (a, n) => a * n);
+            if (span >= numel || count > numel) continue; // zero/overlapping strides stay in: count <= numel
+            specs.Add(new TensorSpec($"v{specs.Count}", "FloatStorage", "0", numel, rng.Next((int)(numel - span)), size,
+                stride));
+        }
+        var storage = Enumerable.Range(0, numel).Select(i => (float)i).ToArray();
+        using var f = TorchCheckpoint.Open(Write(PickleBuilder.StateDict([.. specs]),
+            new Dictionary<string, byte[]> { ["0"] = CheckpointZip.Floats(storage) }));
+        foreach (var spec in specs)
+        {
+            float[] got = f.ReadFloat32(spec.Name);
+            Assert.Equal(spec.Size.Aggregate(1L, (a, n) => a * n), got.LongLength);
+            for (int flat = 0; flat < got.Length; flat++)
+            {
+                long at = spec.Offset, rest = flat;
+                for (int k = spec.Size.Length - 1; k >= 0; k--)
+                {
+                    at += rest % spec.Size[k] * spec.Stride[k];
+                    rest /= spec.Size[k];
+                }
+                Assert.Equal(storage[at], got[flat]);
+            }
+        }
+    }
+
+    [Fact]
     public void OffsetViews_ShareOneStorage()
     {
         var a = new TensorSpec("a", "FloatStorage", "0", 24, 0, [2, 3], [3, 1]);
