@@ -80,7 +80,8 @@ public sealed class GradientAccumulator
     {
         if (IsComplete) throw new InvalidOperationException(
             $"[grad_accum] already holds {MicroBatches} micro-batches; step the optimiser and Reset()");
-        if (loss.NumEl != 1) throw new ArgumentException($"[grad_accum] loss {ShapeUtil.Format(loss.Shape)} is not a scalar");
+        if (loss.NumEl != 1)
+            throw new ArgumentException($"[grad_accum] loss {ShapeUtil.Format(loss.Shape)} is not a scalar");
         double value = loss.Item();
         (MicroBatches == 1 ? loss : loss / MicroBatches).Backward();
         Count++;

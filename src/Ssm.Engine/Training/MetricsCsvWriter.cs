@@ -49,7 +49,8 @@ public sealed class MetricsCsvWriter : IDisposable
             {
                 var lines = File.ReadAllLines(from);
                 if (lines.Length > 0 && lines[0] != header)
-                    throw new InvalidOperationException($"[metrics] {from} has columns '{lines[0]}', expected '{header}'");
+                    throw new InvalidOperationException(
+                        $"[metrics] {from} has columns '{lines[0]}', expected '{header}'");
                 kept.AddRange(lines.Skip(1).Where(l => l.Length > 0 && long.Parse(l.Split(',')[0],
                     CultureInfo.InvariantCulture) < resumeFromStep));
             }

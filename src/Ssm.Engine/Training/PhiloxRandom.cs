@@ -44,7 +44,8 @@ public sealed partial class PhiloxRandom
     /// <summary>Moves the stream to <paramref name="state"/>.</summary>
     public void Restore(PhiloxState state)
     {
-        if (state.Used is < 0 or > 4) throw new ArgumentException($"[philox] used-word count {state.Used} not in [0, 4]");
+        if (state.Used is < 0 or > 4)
+            throw new ArgumentException($"[philox] used-word count {state.Used} not in [0, 4]");
         (_k0, _k1, _c0, _c1, _c2, _c3, _used) =
             (state.Key0, state.Key1, state.Counter0, state.Counter1, state.Counter2, state.Counter3, state.Used);
         (_x0, _x1, _x2, _x3) = Philox.Block(_c0, _c1, _c2, _c3, _k0, _k1);
