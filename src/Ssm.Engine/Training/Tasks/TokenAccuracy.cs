@@ -1,3 +1,4 @@
+using Ssm.Engine.Autograd;
 using Ssm.Engine.Tensors;
 
 namespace Ssm.Engine.Training.Tasks;
@@ -51,6 +52,25 @@ public static class TokenAccuracy
             if (all) seqCorrect++;
         }
         return new AccuracyResult(correct, total, seqCorrect, batch.BatchSize);
+    }
+
+    /// <summary>Evaluates <paramref name="forward"/> (input ids (B, L) int32 → logits (B, L, V)) without
+    /// recording gradients on <paramref name="batches"/> batches drawn by <paramref name="sample"/>, and sums the
+    /// accuracies. Long evaluation sequences may be run through a model's recurrent step mode inside
+    /// <paramref name="forward"/>.</summary>
+    public static AccuracyResult Evaluate(Func<Tensor, Tensor> forward, Func<TokenBatch> sample, int batches)
+    {
+        if (batches < 1) throw new ArgumentException($"[token_accuracy] batches {batches} < 1");
+        var total = new AccuracyResult(0, 0, 0, 0);
+        using (Tape.NoGrad())
+        {
+            for (int i = 0; i < batches; i++)
+            {
+                var batch = sample();
+                total += Evaluate(forward(batch.InputIds()), batch);
+            }
+        }
+        return total;
     }
 
     /// <summary>Index of the largest value (the first on ties; NaN never wins).</summary>
