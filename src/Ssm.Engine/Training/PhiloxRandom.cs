@@ -80,7 +80,9 @@ public sealed partial class PhiloxRandom
     /// <summary>A uniform in [<paramref name="low"/>, <paramref name="high"/>).</summary>
     public double NextUniform(double low, double high) => low + (high - low) * NextDouble();
 
-    /// <summary>A pair of independent standard normals (Box–Muller over two <see cref="NextDouble"/> draws).</summary>
+    /// <summary>A pair of independent standard normals (Box–Muller over two <see cref="NextDouble"/> draws).
+    /// Integer and uniform draws are exact on every platform; normals go through Math.Log/Sqrt/Cos/Sin and are
+    /// bit-identical for a given runtime and CPU architecture.</summary>
     public (double Z0, double Z1) NextNormalPair()
     {
         double u1 = 1.0 - NextDouble(); // (0, 1]: log is finite
