@@ -13,7 +13,19 @@ public static class Gradients
         foreach (var p in parameters)
         {
             if (p.Param.Grad is not { } g) continue;
-            foreach (double v in g.ToDoubleArray()) sum += v * v;
+            var c = g.Contiguous();
+            switch (c.DType)
+            {
+                case DType.Float32:
+                    foreach (float v in c.Span<float>()) sum += (double)v * v;
+                    break;
+                case DType.Float64:
+                    foreach (double v in c.Span<double>()) sum += v * v;
+                    break;
+                default:
+                    foreach (double v in c.ToDoubleArray()) sum += v * v;
+                    break;
+            }
         }
         return Math.Sqrt(sum);
     }
@@ -39,9 +51,30 @@ public static class Gradients
     /// share storage with tensors the graph still holds, so they are never scaled in place).</summary>
     private static Tensor Scaled(Tensor g, double c)
     {
-        var d = g.ToDoubleArray();
-        for (int i = 0; i < d.Length; i++) d[i] *= c;
-        return Tensor.FromArray(d, g.Shape).To(g.DType);
+        var src = g.Contiguous();
+        switch (src.DType)
+        {
+            case DType.Float32:
+            {
+                var o = new float[src.NumEl];
+                var s = src.Span<float>();
+                for (int i = 0; i < o.Length; i++) o[i] = (float)(s[i] * c);
+                return Tensor.FromArray(o, g.Shape);
+            }
+            case DType.Float64:
+            {
+                var o = new double[src.NumEl];
+                var s = src.Span<double>();
+                for (int i = 0; i < o.Length; i++) o[i] = s[i] * c;
+                return Tensor.FromArray(o, g.Shape);
+            }
+            default:
+            {
+                var d = src.ToDoubleArray();
+                for (int i = 0; i < d.Length; i++) d[i] *= c;
+                return Tensor.FromArray(d, g.Shape).To(g.DType);
+            }
+        }
     }
 }
 
