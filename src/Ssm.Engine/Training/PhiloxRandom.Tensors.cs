@@ -19,6 +19,12 @@ public sealed partial class PhiloxRandom
     /// not recorded by autograd. Returns <paramref name="t"/>.</summary>
     public Tensor FillUniform(Tensor t, double low = 0, double high = 1)
     {
+        if (t.IsContiguous && t.DType == DType.Float32)
+        {
+            var s = t.Span<float>(); // direct path: same values as the general one, without a float64 buffer
+            for (int i = 0; i < s.Length; i++) s[i] = (float)NextUniform(low, high);
+            return t;
+        }
         var v = new double[t.NumEl];
         for (int i = 0; i < v.Length; i++) v[i] = NextUniform(low, high);
         return Write(t, v, "fill_uniform");
@@ -28,6 +34,17 @@ public sealed partial class PhiloxRandom
     /// not recorded by autograd. Returns <paramref name="t"/>.</summary>
     public Tensor FillNormal(Tensor t, double mean = 0, double std = 1)
     {
+        if (t.IsContiguous && t.DType == DType.Float32)
+        {
+            var s = t.Span<float>(); // direct path: same values as the general one, without a float64 buffer
+            for (int i = 0; i < s.Length; i += 2)
+            {
+                var (z0, z1) = NextNormalPair();
+                s[i] = (float)(mean + std * z0);
+                if (i + 1 < s.Length) s[i + 1] = (float)(mean + std * z1);
+            }
+            return t;
+        }
         var v = new double[t.NumEl];
         for (int i = 0; i < v.Length; i += 2)
         {

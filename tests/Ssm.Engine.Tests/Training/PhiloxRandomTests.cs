@@ -63,6 +63,18 @@ public class PhiloxRandomTests
     }
 
     [Fact]
+    public void FloatFills_MatchTheFloat64StreamRounded_OnContiguousAndStridedTargets()
+    {
+        var wide = new PhiloxRandom(12).Normal([5, 3], 0.5, 2, DType.Float64).ToDoubleArray();
+        var narrow = new PhiloxRandom(12).Normal([5, 3], 0.5, 2).ToArray<float>();
+        var strided = new PhiloxRandom(12).FillNormal(Tensor.Zeros(3, 5).Permute(1, 0), 0.5, 2).ToArray();
+        Assert.Equal(wide.Select(v => (float)v), narrow);
+        Assert.Equal(narrow, strided);
+        var u64 = new PhiloxRandom(13).Uniform([7], -1, 1, DType.Float64).ToDoubleArray();
+        Assert.Equal(u64.Select(v => (float)v), new PhiloxRandom(13).Uniform([7], -1, 1).ToArray<float>());
+    }
+
+    [Fact]
     public void Uniform_HasExpectedMoments_AndStaysInRange()
     {
         var v = new PhiloxRandom(1).Uniform([20000], -2, 3, DType.Float64).ToDoubleArray();
