@@ -25,6 +25,18 @@ public class TrainingProgressTests
     }
 
     [Fact]
+    public void Bar_RunsTheBody_AndEscapesMarkupInLogLines()
+    {
+        int reported = 0;
+        TrainingProgress.Run(3, 1, p =>
+        {
+            for (int s = 2; s <= 3; s++, reported++) p.Report(s, 0.5, 100);
+            p.Log("[not markup]");
+        }, interactive: true);
+        Assert.Equal(2, reported);
+    }
+
+    [Fact]
     public void Line_FormatsEta()
     {
         Assert.Equal("step 3/9  loss 0.5000  12,346 tok/s  eta 1:02:03",
