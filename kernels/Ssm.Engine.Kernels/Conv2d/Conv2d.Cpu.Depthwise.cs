@@ -1,0 +1,128 @@
+// Depthwise Conv2d on the CPU (G = Cin = Cout, weight (C, 1, Kh, Kw)); see Conv2d.cs.
+//   forward / dx: parallel over the B·C planes; every tap (u, v) adds w·(shifted input row segment) to an
+//                 output row segment — a SIMD axpy for stride 1, a scalar gather otherwise
+//   dweight:      parallel over channels C (each sums over its B planes, no shared writes)
+using System.Numerics.Tensors;
+using Ssm.Engine.Kernels.Conv1d;
+
+namespace Ssm.Engine.Kernels.Conv2d;
+
+public static partial class Conv2d
+{
+    public static partial class Cpu
+    {
+        private static void DepthwiseForward(Conv2dShape s, float[] x, float[] w, float[] bias, Span<float> y,
+            int threads)
+        {
+            int ho = s.OutHeight, wo = s.OutWidth, plane = s.Height * s.Width, oplane = ho * wo, kk = s.KernelH * s.KernelW;
+            var ya = new float[y.Length];
+            RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
+            {
+                for (int bc = r0; bc < r1; bc++)
+                {
+                    int c = bc % s.InChannels;
+                    var yp = ya.AsSpan(bc * oplane, oplane);
+                    yp.Fill(bias.Length == 0 ? 0f : bias[c]);
+                    var xp = x.AsSpan(bc * plane, plane);
+                    for (int u = 0; u < s.KernelH; u++)
+                    for (int v = 0; v < s.KernelW; v++)
+                    {
+                        float wt = w[c * kk + u * s.KernelW + v];
+                        var (j0, j1) = ValidRange(v, s.DilationW, s.PadW, s.StrideW, s.Width, wo);
+                        if (j0 >= j1) continue;
+                        int shiftW = v * s.DilationW - s.PadW;
+                        for (int i = 0; i < ho; i++)
+                        {
+                            int r = i * s.StrideH + u * s.DilationH - s.PadH;
+                            if (r < 0 || r >= s.Height) continue;
+                            var src = xp.Slice(r * s.Width);
+                            var dst = yp.Slice(i * wo);
+                            if (s.StrideW == 1)
+                            {
+                                var d = dst[j0..j1];
+                                TensorPrimitives.MultiplyAdd(src.Slice(j0 + shiftW, j1 - j0), wt, d, d);
+                            }
+                            else for (int j = j0; j < j1; j++) dst[j] += wt * src[j * s.StrideW + shiftW];
+                        }
+                    }
+                }
+            });
+            ya.CopyTo(y);
+        }
+
+        private static void DepthwiseBackward(Conv2dShape s, float[] x, float[] w, float[] dy, Span<float> dx,
+            Span<float> dweight, int threads)
+        {
+            int wo = s.OutWidth, plane = s.Height * s.Width, oplane = s.OutHeight * wo;
+            if (dx.Length > 0)
+            {
+                var dxa = new float[dx.Length];
+                RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
+                {
+                    for (int bc = r0; bc < r1; bc++)
+                    {
+                        int c = bc % s.InChannels;
+                        int gOff = bc * plane, yOff = bc * oplane;
+                        TapLoop(s, c, (wt, src, dst, j0, j1, shiftW) =>
+                        {
+                            var yRow = dy.AsSpan(yOff + src * wo, wo);
+                            var xRow = dxa.AsSpan(gOff + dst * s.Width, s.Width);
+                            if (s.StrideW == 1)
+                            {
+                                var d = xRow.Slice(j0 + shiftW, j1 - j0);
+                                TensorPrimitives.MultiplyAdd(yRow[j0..j1], w[wt], d, d);
+                            }
+                            else for (int j = j0; j < j1; j++) xRow[j * s.StrideW + shiftW] += w[wt] * yRow[j];
+                        });
+                    }
+                });
+                dxa.CopyTo(dx);
+            }
+            if (dweight.Length == 0) return;
+            var dwa = new float[dweight.Length];
+            RowParallel.For(s.InChannels, Work(s), threads, (c0, c1) =>
+            {
+                for (int c = c0; c < c1; c++)
+                for (int b = 0; b < s.Batch; b++)
+                {
+                    int bc = b * s.InChannels + c;
+                    int xOff = bc * plane, yOff = bc * oplane;
+                    TapLoop(s, c, (wt, i, r, j0, j1, shiftW) =>
+                    {
+                        var yRow = dy.AsSpan(yOff + i * wo, wo);
+                        var xRow = x.AsSpan(xOff + r * s.Width, s.Width);
+                        if (s.StrideW == 1) dwa[wt] += TensorPrimitives.Dot(yRow[j0..j1], xRow.Slice(j0 + shiftW, j1 - j0));
+                        else
+                        {
+                            float acc = 0;
+                            for (int j = j0; j < j1; j++) acc += yRow[j] * xRow[j * s.StrideW + shiftW];
+                            dwa[wt] += acc;
+                        }
+                    });
+                }
+            });
+            dwa.CopyTo(dweight);
+        }
+
+        /// <summary>Calls <paramref name="body"/>(weight index, output row i, input row r, j0, j1, column shift) for
+        /// every tap of channel c and every output row whose input row is inside the image.</summary>
+        private static void TapLoop(in Conv2dShape s, int c, TapBody body)
+        {
+            int ho = s.OutHeight, wo = s.OutWidth, kk = s.KernelH * s.KernelW;
+            for (int u = 0; u < s.KernelH; u++)
+            for (int v = 0; v < s.KernelW; v++)
+            {
+                var (j0, j1) = ValidRange(v, s.DilationW, s.PadW, s.StrideW, s.Width, wo);
+                if (j0 >= j1) continue;
+                int shiftW = v * s.DilationW - s.PadW, wi = c * kk + u * s.KernelW + v;
+                for (int i = 0; i < ho; i++)
+                {
+                    int r = i * s.StrideH + u * s.DilationH - s.PadH;
+                    if (r >= 0 && r < s.Height) body(wi, i, r, j0, j1, shiftW);
+                }
+            }
+        }
+
+        private delegate void TapBody(int weightIndex, int outRow, int inRow, int j0, int j1, int shiftW);
+    }
+}
