@@ -14,7 +14,8 @@ public static partial class Conv2d
         private static void DepthwiseForward(Conv2dShape s, float[] x, float[] w, float[] bias, Span<float> y,
             int threads)
         {
-            int ho = s.OutHeight, wo = s.OutWidth, plane = s.Height * s.Width, oplane = ho * wo, kk = s.KernelH * s.KernelW;
+            int ho = s.OutHeight, wo = s.OutWidth, plane = s.Height * s.Width, oplane = ho * wo;
+            int kk = s.KernelH * s.KernelW;
             var ya = new float[y.Length];
             RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
             {
@@ -91,7 +92,8 @@ public static partial class Conv2d
                     {
                         var yRow = dy.AsSpan(yOff + i * wo, wo);
                         var xRow = x.AsSpan(xOff + r * s.Width, s.Width);
-                        if (s.StrideW == 1) dwa[wt] += TensorPrimitives.Dot(yRow[j0..j1], xRow.Slice(j0 + shiftW, j1 - j0));
+                        if (s.StrideW == 1)
+                            dwa[wt] += TensorPrimitives.Dot(yRow[j0..j1], xRow.Slice(j0 + shiftW, j1 - j0));
                         else
                         {
                             float acc = 0;

@@ -21,7 +21,11 @@ public static partial class Conv2d
             ReadOnlySpan<float> bias, Span<float> y, int threads = 0)
         {
             Validate(s, x.Length, weight.Length, bias.Length, y.Length);
-            if (s.IsDepthwise) { DepthwiseForward(s, x.ToArray(), weight.ToArray(), bias.ToArray(), y, threads); return; }
+            if (s.IsDepthwise)
+            {
+                DepthwiseForward(s, x.ToArray(), weight.ToArray(), bias.ToArray(), y, threads);
+                return;
+            }
             int cig = s.InPerGroup, cog = s.OutPerGroup, kk = cig * s.KernelH * s.KernelW;
             int hw = s.OutHeight * s.OutWidth, xPlane = s.Height * s.Width;
             var col = ArrayPool<float>.Shared.Rent(kk * hw);
@@ -55,7 +59,8 @@ public static partial class Conv2d
             for (int o = 0; o < dbias.Length; o++)
             {
                 double acc = 0;
-                for (int b = 0; b < s.Batch; b++) acc += TensorPrimitives.Sum(dy.Slice((b * s.OutChannels + o) * hw, hw));
+                for (int b = 0; b < s.Batch; b++)
+                    acc += TensorPrimitives.Sum(dy.Slice((b * s.OutChannels + o) * hw, hw));
                 dbias[o] = (float)acc;
             }
             if (s.IsDepthwise)

@@ -1,7 +1,8 @@
 // 2-D convolution (PyTorch Conv2d: cross-correlation, zero padding, groups).
 //   x: (B, Cin, H, W)   weight: (Cout, Cin/G, Kh, Kw)   bias: (Cout,)   y: (B, Cout, Ho, Wo)
 //   Ho = (H + 2·padH − dilH·(Kh − 1) − 1) / strideH + 1   (same for Wo)
-//   y[b,o,i,j] = bias[o] + Σ_{c<Cin/G, u<Kh, v<Kw} weight[o,c,u,v] · x[b, g·Cin/G + c, i·sH + u·dH − pH, j·sW + v·dW − pW]
+//   y[b,o,i,j] = bias[o] + Σ_{c<Cin/G, u<Kh, v<Kw} weight[o,c,u,v]
+//                          · x[b, g·Cin/G + c, i·sH + u·dH − pH, j·sW + v·dW − pW]
 //   with g = o / (Cout/G) the group of output channel o; x outside the image reads 0.
 // Depthwise conv is G = Cin = Cout (weight (C, 1, Kh, Kw)).
 namespace Ssm.Engine.Kernels.Conv2d;

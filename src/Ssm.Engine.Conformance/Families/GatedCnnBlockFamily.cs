@@ -5,7 +5,8 @@ using Ssm.Engine.Tensors;
 namespace Ssm.Engine.Conformance.Families;
 
 /// <summary><c>gated_cnn_block</c> (FORMAT.md 4.18): MambaOut's GatedCNNBlock, channel-last, composed from engine
-/// ops (LayerNorm → fc1 → split (g, i, c) → depthwise conv on c → gelu(g)·cat(i, c) → fc2 → + shortcut).</summary>
+/// ops (LayerNorm → fc1 → split (g, i, c) → depthwise conv on c → gelu(g)·cat(i, c) → fc2 → + shortcut).
+/// </summary>
 public sealed class GatedCnnBlockFamily : IOpFamily
 {
     /// <inheritdoc/>

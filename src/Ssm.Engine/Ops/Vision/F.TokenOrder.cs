@@ -41,7 +41,8 @@ public static partial class F
     /// <paramref name="position"/> (a view) and the other tokens (B, M, d).</summary>
     public static (Tensor ClassToken, Tensor Tokens) ExtractClassToken(Tensor x, int position)
     {
-        if (x.Rank != 3) throw new ArgumentException($"[extract_class_token] x {ShapeUtil.Format(x.Shape)} must be rank 3");
+        if (x.Rank != 3)
+            throw new ArgumentException($"[extract_class_token] x {ShapeUtil.Format(x.Shape)} must be rank 3");
         if (position < 0 || position >= x.Shape[1])
             throw new ArgumentOutOfRangeException(nameof(position),
                 $"[extract_class_token] position {position} outside [0, {x.Shape[1]})");

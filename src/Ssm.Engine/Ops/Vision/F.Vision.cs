@@ -28,7 +28,8 @@ public static partial class F
     /// zero padding counted in the divisor (PyTorch <c>count_include_pad=True</c>).</summary>
     public static Tensor AvgPool2d(Tensor x, int kernel, int? stride = null, int padding = 0)
     {
-        if (x.Rank != 4) throw new ArgumentException($"[avg_pool2d] x {ShapeUtil.Format(x.Shape)} must be (B, C, H, W)");
+        if (x.Rank != 4)
+            throw new ArgumentException($"[avg_pool2d] x {ShapeUtil.Format(x.Shape)} must be (B, C, H, W)");
         if (kernel < 1) throw new ArgumentException($"[avg_pool2d] kernel must be positive, got {kernel}");
         int c = x.Shape[1];
         var w = Tensor.Full([c, 1, kernel, kernel], 1.0 / (kernel * kernel), x.DType);
@@ -62,7 +63,8 @@ public static partial class F
     }
 
     /// <summary>Cross-entropy with label smoothing ε (torch semantics): the target distribution is
-    /// (1−ε)·onehot + ε/C, i.e. loss = (1−ε)·nll + ε·mean_c(−log_softmax). Ignored targets contribute nothing
+    /// (1−ε)·onehot + ε/C, i.e. loss = (1−ε)·nll + ε·mean_c(−log_softmax). Ignored targets contribute
+    /// nothing
     /// and are not counted by <see cref="Reduction.Mean"/>.</summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor targets, double labelSmoothing, int ignoreIndex = -100,
         Reduction reduction = Reduction.Mean)
