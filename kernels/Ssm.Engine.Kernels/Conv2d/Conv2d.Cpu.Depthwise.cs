@@ -2,6 +2,7 @@
 //   forward / dx: parallel over the B·C planes; every tap (u, v) adds w·(shifted input row segment) to an
 //                 output row segment — a SIMD axpy for stride 1, a scalar gather otherwise
 //   dweight:      parallel over channels C (each sums over its B planes, no shared writes)
+// The spans are pinned for the duration of the call and handed to the workers as addresses (no copies).
 using System.Numerics.Tensors;
 using Ssm.Engine.Kernels.Conv1d;
 
@@ -11,103 +12,110 @@ public static partial class Conv2d
 {
     public static partial class Cpu
     {
-        private static void DepthwiseForward(Conv2dShape s, float[] x, float[] w, float[] bias, Span<float> y,
-            int threads)
+        private static unsafe void DepthwiseForward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+            ReadOnlySpan<float> bias, Span<float> y, int threads)
         {
             int ho = s.OutHeight, wo = s.OutWidth, plane = s.Height * s.Width, oplane = ho * wo;
             int kk = s.KernelH * s.KernelW;
-            var ya = new float[y.Length];
-            RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
+            bool hasBias = !bias.IsEmpty;
+            fixed (float* px = x, pw = w, pb = bias, py = y)
             {
-                for (int bc = r0; bc < r1; bc++)
-                {
-                    int c = bc % s.InChannels;
-                    var yp = ya.AsSpan(bc * oplane, oplane);
-                    yp.Fill(bias.Length == 0 ? 0f : bias[c]);
-                    var xp = x.AsSpan(bc * plane, plane);
-                    for (int u = 0; u < s.KernelH; u++)
-                    for (int v = 0; v < s.KernelW; v++)
-                    {
-                        float wt = w[c * kk + u * s.KernelW + v];
-                        var (j0, j1) = ValidRange(v, s.DilationW, s.PadW, s.StrideW, s.Width, wo);
-                        if (j0 >= j1) continue;
-                        int shiftW = v * s.DilationW - s.PadW;
-                        for (int i = 0; i < ho; i++)
-                        {
-                            int r = i * s.StrideH + u * s.DilationH - s.PadH;
-                            if (r < 0 || r >= s.Height) continue;
-                            var src = xp.Slice(r * s.Width);
-                            var dst = yp.Slice(i * wo);
-                            if (s.StrideW == 1)
-                            {
-                                var d = dst[j0..j1];
-                                TensorPrimitives.MultiplyAdd(src.Slice(j0 + shiftW, j1 - j0), wt, d, d);
-                            }
-                            else for (int j = j0; j < j1; j++) dst[j] += wt * src[j * s.StrideW + shiftW];
-                        }
-                    }
-                }
-            });
-            ya.CopyTo(y);
-        }
-
-        private static void DepthwiseBackward(Conv2dShape s, float[] x, float[] w, float[] dy, Span<float> dx,
-            Span<float> dweight, int threads)
-        {
-            int wo = s.OutWidth, plane = s.Height * s.Width, oplane = s.OutHeight * wo;
-            if (dx.Length > 0)
-            {
-                var dxa = new float[dx.Length];
+                nint ax = (nint)px, aw = (nint)pw, ab = (nint)pb, ay = (nint)py;
                 RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
                 {
                     for (int bc = r0; bc < r1; bc++)
                     {
                         int c = bc % s.InChannels;
-                        int gOff = bc * plane, yOff = bc * oplane;
-                        TapLoop(s, c, (wt, src, dst, j0, j1, shiftW) =>
+                        var yp = new Span<float>((float*)ay + (long)bc * oplane, oplane);
+                        yp.Fill(hasBias ? ((float*)ab)[c] : 0f);
+                        var xp = new ReadOnlySpan<float>((float*)ax + (long)bc * plane, plane);
+                        var wc = new ReadOnlySpan<float>((float*)aw + (long)c * kk, kk);
+                        for (int u = 0; u < s.KernelH; u++)
+                        for (int v = 0; v < s.KernelW; v++)
                         {
-                            var yRow = dy.AsSpan(yOff + src * wo, wo);
-                            var xRow = dxa.AsSpan(gOff + dst * s.Width, s.Width);
-                            if (s.StrideW == 1)
+                            float wt = wc[u * s.KernelW + v];
+                            var (j0, j1) = ValidRange(v, s.DilationW, s.PadW, s.StrideW, s.Width, wo);
+                            if (j0 >= j1) continue;
+                            int shiftW = v * s.DilationW - s.PadW;
+                            for (int i = 0; i < ho; i++)
                             {
-                                var d = xRow.Slice(j0 + shiftW, j1 - j0);
-                                TensorPrimitives.MultiplyAdd(yRow[j0..j1], w[wt], d, d);
+                                int r = i * s.StrideH + u * s.DilationH - s.PadH;
+                                if (r < 0 || r >= s.Height) continue;
+                                var src = xp.Slice(r * s.Width);
+                                var dst = yp.Slice(i * wo);
+                                if (s.StrideW == 1)
+                                {
+                                    var d = dst[j0..j1];
+                                    TensorPrimitives.MultiplyAdd(src.Slice(j0 + shiftW, j1 - j0), wt, d, d);
+                                }
+                                else for (int j = j0; j < j1; j++) dst[j] += wt * src[j * s.StrideW + shiftW];
                             }
-                            else for (int j = j0; j < j1; j++) xRow[j * s.StrideW + shiftW] += w[wt] * yRow[j];
-                        });
+                        }
                     }
                 });
-                dxa.CopyTo(dx);
             }
-            if (dweight.Length == 0) return;
-            var dwa = new float[dweight.Length];
-            RowParallel.For(s.InChannels, Work(s), threads, (c0, c1) =>
+        }
+
+        private static unsafe void DepthwiseBackward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
+            ReadOnlySpan<float> dy, Span<float> dx, Span<float> dweight, int threads)
+        {
+            int wo = s.OutWidth, plane = s.Height * s.Width, oplane = s.OutHeight * wo;
+            fixed (float* px = x, pw = w, pdy = dy, pdx = dx, pdw = dweight)
             {
-                for (int c = c0; c < c1; c++)
-                for (int b = 0; b < s.Batch; b++)
+                nint ax = (nint)px, aw = (nint)pw, ady = (nint)pdy, adx = (nint)pdx, adw = (nint)pdw;
+                if (!dx.IsEmpty)
                 {
-                    int bc = b * s.InChannels + c;
-                    int xOff = bc * plane, yOff = bc * oplane;
-                    TapLoop(s, c, (wt, i, r, j0, j1, shiftW) =>
+                    RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
                     {
-                        var yRow = dy.AsSpan(yOff + i * wo, wo);
-                        var xRow = x.AsSpan(xOff + r * s.Width, s.Width);
-                        if (s.StrideW == 1)
-                            dwa[wt] += TensorPrimitives.Dot(yRow[j0..j1], xRow.Slice(j0 + shiftW, j1 - j0));
-                        else
+                        for (int bc = r0; bc < r1; bc++)
                         {
-                            float acc = 0;
-                            for (int j = j0; j < j1; j++) acc += yRow[j] * xRow[j * s.StrideW + shiftW];
-                            dwa[wt] += acc;
+                            float* gp = (float*)adx + (long)bc * plane, yp = (float*)ady + (long)bc * oplane;
+                            new Span<float>(gp, plane).Clear();
+                            TapLoop(s, bc % s.InChannels, (wi, i, r, j0, j1, shiftW) =>
+                            {
+                                var yRow = new ReadOnlySpan<float>(yp + i * wo, wo);
+                                var xRow = new Span<float>(gp + r * s.Width, s.Width);
+                                float wt = ((float*)aw)[wi];
+                                if (s.StrideW == 1)
+                                {
+                                    var d = xRow.Slice(j0 + shiftW, j1 - j0);
+                                    TensorPrimitives.MultiplyAdd(yRow[j0..j1], wt, d, d);
+                                }
+                                else for (int j = j0; j < j1; j++) xRow[j * s.StrideW + shiftW] += wt * yRow[j];
+                            });
                         }
                     });
                 }
-            });
-            dwa.CopyTo(dweight);
+                if (dweight.IsEmpty) return;
+                dweight.Clear();
+                RowParallel.For(s.InChannels, Work(s), threads, (c0, c1) =>
+                {
+                    for (int c = c0; c < c1; c++)
+                    for (int b = 0; b < s.Batch; b++)
+                    {
+                        int bc = b * s.InChannels + c;
+                        float* xp = (float*)ax + (long)bc * plane, yp = (float*)ady + (long)bc * oplane;
+                        TapLoop(s, c, (wi, i, r, j0, j1, shiftW) =>
+                        {
+                            var yRow = new ReadOnlySpan<float>(yp + i * wo, wo);
+                            var xRow = new ReadOnlySpan<float>(xp + r * s.Width, s.Width);
+                            float acc;
+                            if (s.StrideW == 1)
+                                acc = TensorPrimitives.Dot(yRow[j0..j1], xRow.Slice(j0 + shiftW, j1 - j0));
+                            else
+                            {
+                                acc = 0;
+                                for (int j = j0; j < j1; j++) acc += yRow[j] * xRow[j * s.StrideW + shiftW];
+                            }
+                            ((float*)adw)[wi] += acc;
+                        });
+                    }
+                });
+            }
         }
 
-        /// <summary>Calls <paramref name="body"/>(weight index, output row i, input row r, j0, j1, column shift) for
-        /// every tap of channel c and every output row whose input row is inside the image.</summary>
+        /// <summary>Calls <paramref name="body"/>(weight index, output row i, input row r, j0, j1, column shift)
+        /// for every tap of channel c and every output row whose input row is inside the image.</summary>
         private static void TapLoop(in Conv2dShape s, int c, TapBody body)
         {
             int ho = s.OutHeight, wo = s.OutWidth, kk = s.KernelH * s.KernelW;

@@ -23,7 +23,7 @@ public static partial class Conv2d
             Validate(s, x.Length, weight.Length, bias.Length, y.Length);
             if (s.IsDepthwise)
             {
-                DepthwiseForward(s, x.ToArray(), weight.ToArray(), bias.ToArray(), y, threads);
+                DepthwiseForward(s, x, weight, bias, y, threads);
                 return;
             }
             int cig = s.InPerGroup, cog = s.OutPerGroup, kk = cig * s.KernelH * s.KernelW;
@@ -65,7 +65,7 @@ public static partial class Conv2d
             }
             if (s.IsDepthwise)
             {
-                DepthwiseBackward(s, x.ToArray(), weight.ToArray(), dy.ToArray(), dx, dweight, threads);
+                DepthwiseBackward(s, x, weight, dy, dx, dweight, threads);
                 return;
             }
             int cig = s.InPerGroup, cog = s.OutPerGroup, kk = cig * s.KernelH * s.KernelW, xPlane = s.Height * s.Width;

@@ -102,7 +102,7 @@ public class Conv2dTests
     }
 
     [Fact]
-    public void Forward_LargeDepthwiseAndDense_MatchReference_OnManyThreads()
+    public void ForwardBackward_LargeDepthwiseAndDense_MatchReference_OnManyThreads()
     {
         foreach (int groups in new[] { 1, 16 })
         {
@@ -113,6 +113,13 @@ public class Conv2dTests
             K.Cpu.Forward(s, x, w, b, y, threads: 4);
             K.Reference.Forward<float>(s, x, w, b, yr);
             Close(yr, y, $"groups {groups}");
+            float[] dx = new float[x.Length], dw = new float[w.Length], db = new float[16];
+            float[] dxr = new float[x.Length], dwr = new float[w.Length], dbr = new float[16];
+            K.Cpu.Backward(s, x, w, yr, dx, dw, db, threads: 4);
+            K.Reference.Backward<float>(s, x, w, yr, dxr, dwr, dbr);
+            Close(dxr, dx, $"dx groups {groups}");
+            Close(dwr, dw, $"dweight groups {groups}");
+            Close(dbr, db, $"dbias groups {groups}");
         }
     }
 
