@@ -3,6 +3,7 @@
 //                 output row segment — a SIMD axpy for stride 1, a scalar gather otherwise
 //   dweight:      parallel over channels C (each sums over its B planes, no shared writes)
 // The spans are pinned for the duration of the call and handed to the workers as addresses (no copies).
+using System.Buffers;
 using System.Numerics.Tensors;
 using Ssm.Engine.Kernels.Conv1d;
 
@@ -21,15 +22,25 @@ public static partial class Conv2d
             fixed (float* px = x, pw = w, pb = bias, py = y)
             {
                 nint ax = (nint)px, aw = (nint)pw, ab = (nint)pb, ay = (nint)py;
+                bool unit = s.StrideH == 1 && s.StrideW == 1;
+                int bh = ho + (s.KernelH - 1) * s.DilationH, bw = wo + (s.KernelW - 1) * s.DilationW;
                 RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
                 {
+                    var buf = unit ? ArrayPool<float>.Shared.Rent(bh * bw) : null;
                     for (int bc = r0; bc < r1; bc++)
                     {
                         int c = bc % s.InChannels;
                         var yp = new Span<float>((float*)ay + (long)bc * oplane, oplane);
-                        yp.Fill(hasBias ? ((float*)ab)[c] : 0f);
                         var xp = new ReadOnlySpan<float>((float*)ax + (long)bc * plane, plane);
                         var wc = new ReadOnlySpan<float>((float*)aw + (long)c * kk, kk);
+                        float b0 = hasBias ? ((float*)ab)[c] : 0f;
+                        if (buf is not null)
+                        {
+                            Shifted(xp, s.Height, s.Width, buf, bh, bw, s.PadH, s.PadW);
+                            Correlate(buf, bw, wc, s.KernelH, s.KernelW, s.DilationH, s.DilationW, yp, ho, wo, b0);
+                            continue;
+                        }
+                        yp.Fill(b0);
                         for (int u = 0; u < s.KernelH; u++)
                         for (int v = 0; v < s.KernelW; v++)
                         {
@@ -52,6 +63,7 @@ public static partial class Conv2d
                             }
                         }
                     }
+                    if (buf is not null) ArrayPool<float>.Shared.Return(buf);
                 });
             }
         }
@@ -63,7 +75,8 @@ public static partial class Conv2d
             fixed (float* px = x, pw = w, pdy = dy, pdx = dx, pdw = dweight)
             {
                 nint ax = (nint)px, aw = (nint)pw, ady = (nint)pdy, adx = (nint)pdx, adw = (nint)pdw;
-                if (!dx.IsEmpty)
+                if (!dx.IsEmpty && s.StrideH == 1 && s.StrideW == 1) UnitStrideDx(s, ady, aw, adx, threads);
+                else if (!dx.IsEmpty)
                 {
                     RowParallel.For(s.Batch * s.InChannels, Work(s), threads, (r0, r1) =>
                     {

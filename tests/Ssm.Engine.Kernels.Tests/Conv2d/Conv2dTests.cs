@@ -25,7 +25,7 @@ public class Conv2dTests
         from ph in Gen.Choose(0, 2)
         from pw in Gen.Choose(0, 2)
         from h in Gen.Choose(1, 6)
-        from w in Gen.Choose(1, 6)
+        from w in Gen.Choose(1, 12)                                 // wide enough for the vector loops
         from bias in Gen.Elements(false, true)
         select Make(batch, kind, cig, cog, groups, kh, kw, dh, dw, sh, sw, ph, pw, h, w, bias);
 
