@@ -35,10 +35,15 @@ public static partial class Conv2d
                 for (int g = 0; g < s.Groups; g++)
                 {
                     var xg = x.Slice((b * s.InChannels + g * cig) * xPlane, cig * xPlane);
-                    Im2Col(s, xg, col);
+                    ReadOnlySpan<float> cols = xg;                   // a pointwise conv's im2col is x itself
+                    if (!IsPointwise(s))
+                    {
+                        Im2Col(s, xg, col);
+                        cols = col.AsSpan(0, kk * hw);
+                    }
                     var yg = y.Slice((b * s.OutChannels + g * cog) * hw, cog * hw);
                     Gemm.Cpu.Sgemm(false, false, cog, hw, kk, 1f, weight.Slice(g * cog * kk, cog * kk), kk,
-                        col.AsSpan(0, kk * hw), hw, 0f, yg, hw, threads);
+                        cols, hw, 0f, yg, hw, threads);
                     if (!bias.IsEmpty)
                         for (int o = 0; o < cog; o++)
                             TensorPrimitives.Add(yg.Slice(o * hw, hw), bias[g * cog + o], yg.Slice(o * hw, hw));
@@ -79,16 +84,18 @@ public static partial class Conv2d
                     var xg = x.Slice((b * s.InChannels + g * cig) * xPlane, cig * xPlane);
                     var dyg = dy.Slice((b * s.OutChannels + g * cog) * hw, cog * hw);
                     var c = col.AsSpan(0, kk * hw);
+                    bool direct = IsPointwise(s);
                     if (!dweight.IsEmpty)
                     {
-                        Im2Col(s, xg, c);
-                        Gemm.Cpu.Sgemm(false, true, cog, kk, hw, 1f, dyg, hw, c, hw, 1f,
+                        if (!direct) Im2Col(s, xg, c);
+                        Gemm.Cpu.Sgemm(false, true, cog, kk, hw, 1f, dyg, hw, direct ? xg : c, hw, 1f,
                             dweight.Slice(g * cog * kk, cog * kk), kk, threads);
                     }
                     if (dx.IsEmpty) continue;
+                    var dxg = dx.Slice((b * s.InChannels + g * cig) * xPlane, cig * xPlane);
                     Gemm.Cpu.Sgemm(true, false, kk, hw, cog, 1f, weight.Slice(g * cog * kk, cog * kk), kk, dyg, hw,
-                        0f, c, hw, threads);
-                    Col2Im(s, c, dx.Slice((b * s.InChannels + g * cig) * xPlane, cig * xPlane));
+                        0f, direct ? dxg : c, hw, threads);
+                    if (!direct) Col2Im(s, c, dxg);
                 }
             }
             finally { ArrayPool<float>.Shared.Return(col); }
@@ -149,6 +156,10 @@ public static partial class Conv2d
                 }
             }
         }
+
+        /// <summary>1×1 kernel, stride 1, no padding: the column matrix is the input plane itself.</summary>
+        private static bool IsPointwise(in Conv2dShape s) =>
+            s.KernelH == 1 && s.KernelW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadH == 0 && s.PadW == 0;
 
         private static long Work(in Conv2dShape s) => s.YLength * s.KernelH * s.KernelW;
     }

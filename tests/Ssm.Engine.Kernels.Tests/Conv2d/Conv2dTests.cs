@@ -123,6 +123,25 @@ public class Conv2dTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void PointwiseConv_SkipsIm2Col_AndMatchesReference(int groups)
+    {
+        var s = new Conv2dShape(2, 4, 3, 5, 6, 1, 1) { Groups = groups };
+        var r = new Random(groups);
+        float[] x = Rand(r, s.XLength), w = Rand(r, s.WeightLength), b = Rand(r, 6), dy = Rand(r, s.YLength);
+        float[] y = new float[s.YLength], yr = new float[s.YLength];
+        K.Cpu.Forward(s, x, w, b, y);
+        K.Reference.Forward<float>(s, x, w, b, yr);
+        Close(yr, y, "y");
+        float[] dx = new float[x.Length], dw = new float[w.Length], dxr = new float[x.Length], dwr = new float[w.Length];
+        K.Cpu.Backward(s, x, w, dy, dx, dw, []);
+        K.Reference.Backward<float>(s, x, w, dy, dxr, dwr, []);
+        Close(dxr, dx, "dx");
+        Close(dwr, dw, "dweight");
+    }
+
     [Fact]
     public void Validate_RejectsBadSizes_NamingTheTensor()
     {
