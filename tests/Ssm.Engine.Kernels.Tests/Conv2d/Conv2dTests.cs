@@ -135,7 +135,8 @@ public class Conv2dTests
         K.Cpu.Forward(s, x, w, b, y);
         K.Reference.Forward<float>(s, x, w, b, yr);
         Close(yr, y, "y");
-        float[] dx = new float[x.Length], dw = new float[w.Length], dxr = new float[x.Length], dwr = new float[w.Length];
+        float[] dx = new float[x.Length], dw = new float[w.Length];
+        float[] dxr = new float[x.Length], dwr = new float[w.Length];
         K.Cpu.Backward(s, x, w, dy, dx, dw, []);
         K.Reference.Backward<float>(s, x, w, dy, dxr, dwr, []);
         Close(dxr, dx, "dx");
