@@ -158,7 +158,8 @@ public static partial class CausalConv1d
             }
             int row = i / a.S, p = i % a.S, b = row / a.D;
             float sum = 0f;
-            // Head input h sits at p when HeadPos(h) == p: h = p − (S − H) (linear) or (p − c + H) mod S (circular).
+            // Head input h sits at p when HeadPos(h) == p:
+            // h = p − (S − H) (linear) or (p − c + H) mod S (circular).
             int h = a.Mode == ModeLinear ? p - (a.S - a.H) : Wrap((long)p - v.CacheSeqlens[b], a.H, a.S);
             if (h >= 0 && h < a.H) sum = TransposedTap(v, g, a, row, h);
             if (a.HasTail != 0)
