@@ -38,6 +38,9 @@ public static partial class CausalConv1d
             ArrayView<float> y, ArrayView<float> newState, CausalConv1dOptions o)
         {
             Validate(s, Len(x), Len(convState), Len(weight), Len(bias), Len(cacheSeqlens), Len(y), Len(newState));
+            if (Overlap(newState, convState))
+                throw new ArgumentException("[causal_conv1d_update] new conv_state (B, D, S) overlaps conv_state: " +
+                    "the device update cannot run in place");
             var v = new ConvViews(x, convState, cacheSeqlens, weight, bias);
             var a = UpdateArgsOf(s, o, bias.Length > 0, cacheSeqlens.Length > 0, false);
             Launch(device, s.Rows * s.Length, ForwardKernel, v, y, a);
@@ -93,6 +96,14 @@ public static partial class CausalConv1d
             bool circular, bool hasTail) =>
             new(circular ? ModeCircular : ModeLinear, s.Batch, s.Channels, s.Length, s.Width, s.StateLength, o.Silu,
                 hasBias, true, hasTail);
+
+        /// <summary>True when two non-empty views share device memory (compared by effective address).</summary>
+        private static bool Overlap(ArrayView<float> a, ArrayView<float> b)
+        {
+            if (a.Length == 0 || b.Length == 0) return false;
+            long pa = a.LoadEffectiveAddressAsPtr().ToInt64(), pb = b.LoadEffectiveAddressAsPtr().ToInt64();
+            return pa < pb + b.LengthInBytes && pb < pa + a.LengthInBytes;
+        }
 
         /// <summary>Copies cache_seqlens to the device (an empty span gives an empty buffer).</summary>
         private static MemoryBuffer1D<int, Stride1D.Dense> UploadInts(GpuDevice device, ReadOnlySpan<int> values)

@@ -124,6 +124,20 @@ public sealed class CausalConv1dGpuTests(IlgpuCpuDevices devices)
         Assert.StartsWith("[causal_conv1d] weight", e.Message);
     }
 
+    [Theory, MemberData(nameof(Kinds))]
+    public void StepOnViews_Throws_WhenNewStateAliasesConvState(GpuDeviceKind kind)
+    {
+        GpuDevice device = devices.Get(kind);
+        var s = new CausalConv1dUpdateShape(1, 2, 1, 4, 3);
+        using var x = device.Upload(new float[2]);
+        using var st = device.Upload(new float[6]);
+        using var w = device.Upload(new float[8]);
+        using var y = device.Allocate(2);
+        var e = Assert.Throws<ArgumentException>(() => CausalConv1d.Gpu.Step(device, s, x.View, st.View, w.View,
+            default, default, y.View, st.View, default));
+        Assert.StartsWith("[causal_conv1d_update] new conv_state", e.Message);
+    }
+
     private sealed record GradSet(float[] Dx, float[] Dw, float[] Db, float[] Dh);
 
     private static GradSet Grads(int n, int w, int b, int head) =>
