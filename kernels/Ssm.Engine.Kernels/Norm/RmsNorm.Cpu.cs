@@ -175,7 +175,7 @@ public static partial class RmsNorm
         private static Span<float> RowW(nint p, long off, int n) => new((float*)p + off, n);
 
         private static float InvRms(ReadOnlySpan<float> v, double eps) =>
-            (float)(1.0 / Math.Sqrt(TensorPrimitives.SumOfSquares(v) / v.Length + eps));
+            Common.KernelMath.InvRms(TensorPrimitives.SumOfSquares(v), v.Length, eps);
 
         /// <summary>sig = sigmoid(z), silu = z·sig (lane-wise, the conv kernels' vector exp; scalar tail).</summary>
         private static void Silu(ReadOnlySpan<float> z, Span<float> sig, Span<float> silu)

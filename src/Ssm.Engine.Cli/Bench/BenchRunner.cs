@@ -43,7 +43,10 @@ public sealed class BenchRunner(BenchRegistry registry, TimeSpan warmUp, TimeSpa
         bool onDevice = req.Device.Kind != DeviceKind.Cpu;
         if (onDevice && !(bench is IDeviceKernelBench d && d.Supports(req.Device)))
         {
-            stderr.WriteLine($"bench: device {req.Device} is not available (kernel {bench.Name} runs on cpu)");
+            string why = bench is not IDeviceKernelBench ? $"kernel {bench.Name} runs on cpu only"
+                : !req.Device.IsAvailable(out string reason) ? reason
+                : $"kernel {bench.Name} has no implementation for it";
+            stderr.WriteLine($"bench: device {req.Device} is not available ({why})");
             return 3;
         }
         var shape = new SortedDictionary<string, int>(bench.DefaultShape.ToDictionary(), StringComparer.Ordinal);

@@ -1,13 +1,23 @@
-// ssm bench conv | conv-bwd | conv-update: causal depthwise conv1d on the Cpu kernel.
+// ssm bench conv | conv-bwd | conv-update: causal depthwise conv1d on the Cpu kernel, or with --device on an ILGPU
+// device (inputs resident on the device, the stream synchronised inside Run; the roofline bound is the CPU's).
 // Roofline inputs (docs/performance.md, measured on the 2-core build machine): STREAM triad 20.4 / 33.2 GB/s and
 // FMA peak 101.3 / 202.3 GFLOP/s at 1 / 2 threads; bound = max(bytes / triad, flops / peak).
+using ILGPU;
+using ILGPU.Runtime;
+using Ssm.Engine.Conformance.Families;
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Conv1d;
+using Ssm.Engine.Kernels.Gpu;
 
 namespace Ssm.Engine.Cli.Bench;
 
 /// <summary>Shared setup of the conv benches: x (B, D, L), weight (D, K), bias (D,); key <c>silu</c> = 0/1.</summary>
-public abstract class ConvKernelBenchBase : IKernelBench
+public abstract class ConvKernelBenchBase : IDeviceKernelBench
 {
+    private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> _buffers = [];
+
+    /// <summary>The ILGPU device of the timed calls, or null on the CPU.</summary>
+    protected GpuDevice? Gpu { get; private set; }
     /// <summary>Shape in use (B, D, L, K, silu).</summary>
     protected CausalConv1dShape Shape;
 
@@ -30,6 +40,8 @@ public abstract class ConvKernelBenchBase : IKernelBench
     /// <inheritdoc/>
     public virtual void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        ReleaseBuffers();
+        Gpu = null;
         int Get(string k) => shape.TryGetValue(k, out int v) ? v : DefaultShape[k];
         Shape = new CausalConv1dShape(Get("B"), Get("D"), Get("L"), Get("K"));
         Opts = new CausalConv1dOptions(Get("silu") != 0, threads);
@@ -49,7 +61,56 @@ public abstract class ConvKernelBenchBase : IKernelBench
     protected int Threads { get; private set; }
 
     /// <inheritdoc/>
-    public abstract void Run();
+    public bool Supports(DeviceSpec device) => FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
+    public void Setup(IReadOnlyDictionary<string, int> shape, int threads, DeviceSpec device)
+    {
+        Setup(shape, threads);
+        var gpu = FamilyDevices.Get(device);
+        if (ValidateGpu(gpu) is { } mismatch)
+            throw new InvalidOperationException($"[{Name}] the Gpu path on {device} differs: {mismatch}");
+        Gpu = gpu;
+        SetupGpu(gpu);
+    }
+
+    /// <inheritdoc/>
+    public void Run()
+    {
+        if (Gpu is null)
+        {
+            RunCpu();
+            return;
+        }
+        RunGpu(Gpu);
+        Gpu.Synchronize();
+    }
+
+    /// <summary>One call on the Cpu kernel.</summary>
+    protected abstract void RunCpu();
+
+    /// <summary>Enqueues one call on <paramref name="gpu"/> on the buffers made by <see cref="SetupGpu"/>.</summary>
+    protected abstract void RunGpu(GpuDevice gpu);
+
+    /// <summary>Copies the inputs of the timed calls to <paramref name="gpu"/> (see <see cref="Upload"/>).</summary>
+    protected abstract void SetupGpu(GpuDevice gpu);
+
+    /// <summary>Runs the Gpu path against the Reference on a small shape: null when they agree.</summary>
+    protected abstract string? ValidateGpu(GpuDevice gpu);
+
+    /// <summary>A device copy of <paramref name="data"/>, released at the next setup.</summary>
+    protected ArrayView<float> Upload(GpuDevice gpu, float[] data)
+    {
+        var buffer = gpu.Upload(data);
+        _buffers.Add(buffer);
+        return buffer.View;
+    }
+
+    private void ReleaseBuffers()
+    {
+        foreach (var b in _buffers) b.Dispose();
+        _buffers.Clear();
+    }
 
     /// <inheritdoc/>
     public abstract double Flops { get; }
@@ -81,7 +142,7 @@ public abstract class ConvKernelBenchBase : IKernelBench
     }
 
     /// <summary>Null when max|a − b| ≤ 1e-5 + 1e-4·max|a|, else a message.</summary>
-    protected static string? Compare(string what, float[] want, float[] got)
+    protected static string? Compare(string what, float[] want, float[] got, string path = "Cpu")
     {
         double max = 0, err = 0;
         for (int i = 0; i < want.Length; i++)
@@ -89,7 +150,7 @@ public abstract class ConvKernelBenchBase : IKernelBench
             max = Math.Max(max, Math.Abs(want[i]));
             err = Math.Max(err, Math.Abs(want[i] - got[i]));
         }
-        return err <= 1e-5 + 1e-4 * max ? null : $"{what}: Cpu differs from Reference by {err:E3} (max {max:E3})";
+        return err <= 1e-5 + 1e-4 * max ? null : $"{what}: {path} differs from Reference by {err:E3} (max {max:E3})";
     }
 }
 
@@ -113,8 +174,30 @@ public sealed class ConvKernelBench : ConvKernelBenchBase
         return null;
     }
 
+    private ArrayView<float> _x, _w, _b, _y;
+
     /// <inheritdoc/>
-    public override void Run() => CausalConv1d.Cpu.Forward(Shape, X, W, Bias, [], Y, [], Opts);
+    protected override void RunCpu() => CausalConv1d.Cpu.Forward(Shape, X, W, Bias, [], Y, [], Opts);
+
+    /// <inheritdoc/>
+    protected override void SetupGpu(GpuDevice gpu)
+    {
+        (_x, _w, _b, _y) = (Upload(gpu, X), Upload(gpu, W), Upload(gpu, Bias), Upload(gpu, Y));
+    }
+
+    /// <inheritdoc/>
+    protected override void RunGpu(GpuDevice gpu) =>
+        CausalConv1d.Gpu.Forward(gpu, Shape, _x, _w, _b, default, _y, default, Opts);
+
+    /// <inheritdoc/>
+    protected override string? ValidateGpu(GpuDevice gpu)
+    {
+        var s = new CausalConv1dShape(2, 5, 37, 4);
+        float[] x = Fill(370, 1), w = Fill(20, 2), b = Fill(5, 3), y0 = new float[370], y1 = new float[370];
+        CausalConv1d.Reference.Forward(s, x, w, b, [], y0, [], new(true));
+        CausalConv1d.Gpu.Forward(gpu, s, x, w, b, [], y1, [], new(true));
+        return Compare("y", y0, y1, "Gpu");
+    }
 
     /// <inheritdoc/>
     public override double Flops => 2.0 * Shape.Width * Shape.Rows * Shape.Length;
@@ -142,8 +225,36 @@ public sealed class ConvBackwardKernelBench : ConvKernelBenchBase
         return Compare("dx", dx0, dx1) ?? Compare("dweight", dw0, dw1) ?? Compare("dbias", db0, db1);
     }
 
+    private ArrayView<float> _x, _w, _b, _dy, _dx, _dw, _db;
+
     /// <inheritdoc/>
-    public override void Run() => CausalConv1d.Cpu.Backward(Shape, X, W, Bias, [], Dy, [], Dx, Dw, Db, [], Opts);
+    protected override void RunCpu() =>
+        CausalConv1d.Cpu.Backward(Shape, X, W, Bias, [], Dy, [], Dx, Dw, Db, [], Opts);
+
+    /// <inheritdoc/>
+    protected override void SetupGpu(GpuDevice gpu)
+    {
+        (_x, _w, _b, _dy) = (Upload(gpu, X), Upload(gpu, W), Upload(gpu, Bias), Upload(gpu, Dy));
+        (_dx, _dw, _db) = (Upload(gpu, Dx), Upload(gpu, Dw), Upload(gpu, Db));
+    }
+
+    /// <summary>Includes the per-call scratch (g and the per-row weight partials) that the view overload
+    /// allocates and releases.</summary>
+    protected override void RunGpu(GpuDevice gpu) =>
+        CausalConv1d.Gpu.Backward(gpu, Shape, _x, _w, _b, default, _dy, default, _dx, _dw, _db, default, Opts);
+
+    /// <inheritdoc/>
+    protected override string? ValidateGpu(GpuDevice gpu)
+    {
+        var s = new CausalConv1dShape(2, 5, 37, 4);
+        float[] x = Fill(370, 1), w = Fill(20, 2), b = Fill(5, 3), dy = Fill(370, 4);
+        float[] dx0 = new float[370], dw0 = new float[20], db0 = new float[5];
+        float[] dx1 = new float[370], dw1 = new float[20], db1 = new float[5];
+        CausalConv1d.Reference.Backward(s, x, w, b, [], dy, [], dx0, dw0, db0, [], new(true));
+        CausalConv1d.Gpu.Backward(gpu, s, x, w, b, [], dy, [], dx1, dw1, db1, [], new(true));
+        return Compare("dx", dx0, dx1, "Gpu") ?? Compare("dweight", dw0, dw1, "Gpu")
+            ?? Compare("dbias", db0, db1, "Gpu");
+    }
 
     /// <inheritdoc/>
     public override double Flops => 6.0 * Shape.Width * Shape.Rows * Shape.Length;
@@ -187,8 +298,35 @@ public sealed class ConvUpdateKernelBench : ConvKernelBenchBase
         return Compare("y", y0, y1) ?? Compare("conv_state", n0, n1);
     }
 
+    private ArrayView<float> _dx, _dstate, _dnext, _dw, _db, _dy;
+
     /// <inheritdoc/>
-    public override void Run() => CausalConv1d.Cpu.Step(_shape, _x, _state, W, Bias, [], _y, _state, Opts);
+    protected override void RunCpu() => CausalConv1d.Cpu.Step(_shape, _x, _state, W, Bias, [], _y, _state, Opts);
+
+    /// <inheritdoc/>
+    protected override void SetupGpu(GpuDevice gpu)
+    {
+        (_dx, _dstate, _dnext) = (Upload(gpu, _x), Upload(gpu, _state), Upload(gpu, _state));
+        (_dw, _db, _dy) = (Upload(gpu, W), Upload(gpu, Bias), Upload(gpu, _y));
+    }
+
+    /// <summary>The device update cannot work in place, so two state buffers alternate.</summary>
+    protected override void RunGpu(GpuDevice gpu)
+    {
+        CausalConv1d.Gpu.Step(gpu, _shape, _dx, _dstate, _dw, _db, default, _dy, _dnext, Opts);
+        (_dstate, _dnext) = (_dnext, _dstate);
+    }
+
+    /// <inheritdoc/>
+    protected override string? ValidateGpu(GpuDevice gpu)
+    {
+        var s = new CausalConv1dUpdateShape(2, 5, 1, 4, 4);
+        float[] x = Fill(10, 1), st = Fill(40, 2), w = Fill(20, 3), b = Fill(5, 4);
+        float[] y0 = new float[10], y1 = new float[10], n0 = new float[40], n1 = new float[40];
+        CausalConv1d.Reference.Step(s, x, st, w, b, [], y0, n0, new(true));
+        CausalConv1d.Gpu.Step(gpu, s, x, st, w, b, [], y1, n1, new(true));
+        return Compare("y", y0, y1, "Gpu") ?? Compare("conv_state", n0, n1, "Gpu");
+    }
 
     /// <inheritdoc/>
     public override double Flops => 2.0 * Shape.Width * Shape.Rows * Shape.Length;

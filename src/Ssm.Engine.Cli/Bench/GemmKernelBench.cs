@@ -1,11 +1,20 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Ssm.Engine.Conformance.Families;
+using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.MatMul;
 
 namespace Ssm.Engine.Cli.Bench;
 
 /// <summary><c>ssm bench gemm</c>: C (M, N) = A (M, K) · B (K, N), no transposes, default M = N = K = 1024.
-/// Bound: flops at the measured FMA peak, 202 GFLOP/s on 2 threads (101 per thread).</summary>
-public sealed class GemmKernelBench : IKernelBench
+/// Bound: flops at the measured FMA peak, 202 GFLOP/s on 2 threads (101 per thread). With <c>--device</c> it runs
+/// Gemm.Gpu on device-resident A, B, C and synchronises the stream inside <see cref="Run"/>.</summary>
+public sealed class GemmKernelBench : IDeviceKernelBench
 {
+    private GpuDevice? _gpu;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _da, _db, _dc;
+
     /// <summary>Measured fp32 FMA peak of the 2-core machine with 2 threads (docs/performance.md).</summary>
     public const double PeakGflops2T = 202;
 
@@ -21,6 +30,7 @@ public sealed class GemmKernelBench : IKernelBench
 
     public void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        ReleaseDevice();
         _m = shape["M"]; _n = shape["N"]; _k = shape["K"];
         _threads = threads <= 0 ? Environment.ProcessorCount : threads;
         var rng = new Random(42);
@@ -29,7 +39,36 @@ public sealed class GemmKernelBench : IKernelBench
         _c = new float[_m * _n];
     }
 
-    public void Run() => Gemm.Cpu.Sgemm(false, false, _m, _n, _k, 1f, _a, _k, _b, _n, 0f, _c, _n, _threads);
+    public bool Supports(DeviceSpec device) => FamilyDevices.IsGpuAvailable(device);
+
+    public void Setup(IReadOnlyDictionary<string, int> shape, int threads, DeviceSpec device)
+    {
+        Setup(shape, threads);
+        var gpu = FamilyDevices.Get(device);
+        if (MatMulBenchValidation.Gemm(37, 53, 45, gpu: gpu) is { } mismatch)
+            throw new InvalidOperationException($"[gemm] the Gpu path on {device} differs: {mismatch}");
+        (_da, _db, _dc) = (gpu.Upload(_a), gpu.Upload(_b), gpu.Upload(_c));
+        _gpu = gpu;
+    }
+
+    public void Run()
+    {
+        if (_gpu is null)
+        {
+            Gemm.Cpu.Sgemm(false, false, _m, _n, _k, 1f, _a, _k, _b, _n, 0f, _c, _n, _threads);
+            return;
+        }
+        Gemm.Gpu.Sgemm(_gpu, false, false, _m, _n, _k, 1f, _da!.View, _k, _db!.View, _n, 0f, _dc!.View, _n);
+        _gpu.Synchronize();
+    }
+
+    private void ReleaseDevice()
+    {
+        _da?.Dispose();
+        _db?.Dispose();
+        _dc?.Dispose();
+        (_da, _db, _dc, _gpu) = (null, null, null, null);
+    }
 
     public double Flops => 2.0 * _m * _n * _k;
 
@@ -90,8 +129,9 @@ internal static class MatMulBenchValidation
         return v;
     }
 
-    /// <summary>Null when Cpu and Reference agree within 2(K+4)·u·Σ|a·b| on every entry.</summary>
-    public static string? Gemm(int m, int n, int k, bool transB = false)
+    /// <summary>Null when Cpu (or, given a device, Gpu) and Reference agree within 2(K+4)·u·Σ|a·b| on every
+    /// entry.</summary>
+    public static string? Gemm(int m, int n, int k, bool transB = false, GpuDevice? gpu = null)
     {
         var rng = new Random(m * 31 + n);
         float[] a = Random(rng, m * k), b = Random(rng, k * n);
@@ -99,7 +139,8 @@ internal static class MatMulBenchValidation
         var got = new float[m * n];
         var expected = new float[m * n];
         var bound = new float[m * n];
-        Kernels.MatMul.Gemm.Cpu.Sgemm(false, transB, m, n, k, 1f, a, k, b, ldb, 0f, got, n);
+        if (gpu is null) Kernels.MatMul.Gemm.Cpu.Sgemm(false, transB, m, n, k, 1f, a, k, b, ldb, 0f, got, n);
+        else Kernels.MatMul.Gemm.Gpu.Sgemm(gpu, false, transB, m, n, k, 1f, a, k, b, ldb, 0f, got, n);
         Kernels.MatMul.Gemm.Reference.Sgemm(false, transB, m, n, k, 1f, a, k, b, ldb, 0f, expected, n);
         Kernels.MatMul.Gemm.Reference.Sgemm(false, transB, m, n, k, 1f, a.Select(Math.Abs).ToArray(), k,
             b.Select(Math.Abs).ToArray(), ldb, 0f, bound, n);

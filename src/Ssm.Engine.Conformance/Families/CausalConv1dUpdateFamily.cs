@@ -1,10 +1,11 @@
 using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Conv1d;
+using Ssm.Engine.Kernels.Gpu;
 
 namespace Ssm.Engine.Conformance.Families;
 
 /// <summary><c>causal_conv1d_update</c> (FORMAT.md 4.8): linear or circular conv state, single token (x (B, D)) or
-/// several (x (B, D, L)), forward and backward on the Cpu kernel.</summary>
+/// several (x (B, D, L)), forward and backward on the Cpu kernel or, on an ILGPU device, the Gpu kernel.</summary>
 public sealed class CausalConv1dUpdateFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -14,10 +15,12 @@ public sealed class CausalConv1dUpdateFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device)
     {
-        if (device.Kind != DeviceKind.Cpu)
-            throw new NotSupportedException($"[causal_conv1d_update] device {device.Kind}");
+        GpuDevice? gpu = CausalConv1dFamily.GpuOrCpu(device, Family);
         var x = golden.Get("in.x");
         var st = golden.Get("in.conv_state");
         var w = golden.Get("in.weight");
@@ -29,7 +32,8 @@ public sealed class CausalConv1dUpdateFamily : IOpFamily
         var s = new CausalConv1dUpdateShape(x.Dim(0), x.Dim(1), L, w.Dim(1), st.Dim(2));
         var o = new CausalConv1dOptions(Silu: golden.String("activation") == "silu");
         float[] y = new float[x.Data.Length], ns = new float[st.Data.Length];
-        CausalConv1d.Cpu.Step(s, x.Data, st.Data, w.Data, bias, seqlens, y, ns, o);
+        if (gpu is null) CausalConv1d.Cpu.Step(s, x.Data, st.Data, w.Data, bias, seqlens, y, ns, o);
+        else CausalConv1d.Gpu.Step(gpu, s, x.Data, st.Data, w.Data, bias, seqlens, y, ns, o);
         var result = new Dictionary<string, HostArray>
         {
             ["out.y"] = new(x.Shape, y),
@@ -40,8 +44,11 @@ public sealed class CausalConv1dUpdateFamily : IOpFamily
         float[] dNew = golden.Has("grad_in.conv_state") ? golden.Get("grad_in.conv_state").Data : new float[ns.Length];
         float[] dx = new float[x.Data.Length], ds = new float[st.Data.Length];
         float[] dw = new float[w.Data.Length], db = new float[bias.Length];
-        CausalConv1d.Cpu.StepBackward(s, x.Data, st.Data, w.Data, bias, seqlens, golden.Get("grad_in.y").Data, dNew,
-            dx, ds, dw, db, o);
+        float[] dy = golden.Get("grad_in.y").Data;
+        if (gpu is null)
+            CausalConv1d.Cpu.StepBackward(s, x.Data, st.Data, w.Data, bias, seqlens, dy, dNew, dx, ds, dw, db, o);
+        else
+            CausalConv1d.Gpu.StepBackward(gpu, s, x.Data, st.Data, w.Data, bias, seqlens, dy, dNew, dx, ds, dw, db, o);
         result["grad.x"] = new(x.Shape, dx);
         result["grad.conv_state"] = new(st.Shape, ds);
         result["grad.weight"] = new(w.Shape, dw);

@@ -1,10 +1,11 @@
 using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.Norm;
 
 namespace Ssm.Engine.Conformance.Families;
 
-/// <summary><c>rmsnorm</c> (FORMAT.md 4.9): optional bias and residual add (with residual_out), on the Cpu
-/// kernel.</summary>
+/// <summary><c>rmsnorm</c> (FORMAT.md 4.9): optional bias and residual add (with residual_out), on the Cpu kernel or,
+/// on an ILGPU device, the Gpu kernel.</summary>
 public sealed class RmsNormFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -12,6 +13,9 @@ public sealed class RmsNormFamily : IOpFamily
 
     /// <inheritdoc/>
     public IReadOnlyList<string> Algorithms => [];
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
@@ -22,22 +26,24 @@ public sealed class RmsNormFamily : IOpFamily
     internal static Dictionary<string, HostArray> RunNorm(GoldenCase golden, DeviceSpec device, string? residualName,
         string? zName, RmsNormOptions o, int groupSize)
     {
-        if (device.Kind != DeviceKind.Cpu) throw new NotSupportedException($"[{golden.Family}] device {device.Kind}");
+        GpuDevice? gpu = CausalConv1dFamily.GpuOrCpu(device, golden.Family);
         var x = golden.Get("in.x");
         var w = golden.Get("in.weight");
         float[] bias = Opt(golden, "in.bias"), res = Opt(golden, residualName), z = Opt(golden, zName);
         var s = new RmsNormShape(x.Data.Length / w.Data.Length, w.Data.Length, groupSize);
         bool wantResOut = golden.Has("out.residual_out") || res.Length > 0;
         float[] y = new float[x.Data.Length], ro = new float[wantResOut ? x.Data.Length : 0];
-        RmsNorm.Cpu.Forward(s, x.Data, res, z, w.Data, bias, y, ro, o);
+        if (gpu is null) RmsNorm.Cpu.Forward(s, x.Data, res, z, w.Data, bias, y, ro, o);
+        else RmsNorm.Gpu.Forward(gpu, s, x.Data, res, z, w.Data, bias, y, ro, o);
         var result = new Dictionary<string, HostArray> { ["out.y"] = new(x.Shape, y) };
         if (wantResOut) result["out.residual_out"] = new(x.Shape, ro);
         if (!golden.Has("grad_in.y")) return result;
 
         float[] dx = new float[x.Data.Length], dres = new float[res.Length], dz = new float[z.Length];
         float[] dw = new float[w.Data.Length], db = new float[bias.Length];
-        RmsNorm.Cpu.Backward(s, x.Data, res, z, w.Data, bias, golden.Get("grad_in.y").Data,
-            Opt(golden, "grad_in.residual_out"), dx, dres, dz, dw, db, o);
+        float[] dy = golden.Get("grad_in.y").Data, dro = Opt(golden, "grad_in.residual_out");
+        if (gpu is null) RmsNorm.Cpu.Backward(s, x.Data, res, z, w.Data, bias, dy, dro, dx, dres, dz, dw, db, o);
+        else RmsNorm.Gpu.Backward(gpu, s, x.Data, res, z, w.Data, bias, dy, dro, dx, dres, dz, dw, db, o);
         result["grad.x"] = new(x.Shape, dx);
         result["grad.weight"] = new(w.Shape, dw);
         if (bias.Length > 0) result["grad.bias"] = new(w.Shape, db);

@@ -4,7 +4,7 @@ using Ssm.Engine.Kernels.Norm;
 namespace Ssm.Engine.Conformance.Families;
 
 /// <summary><c>rmsnorm_gated</c> (FORMAT.md 4.10): Mamba-2's RMSNormGated with optional z, norm_before_gate both ways
-/// and contiguous channel groups, on the Cpu kernel.</summary>
+/// and contiguous channel groups, on the Cpu kernel or, on an ILGPU device, the Gpu kernel.</summary>
 public sealed class RmsNormGatedFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -12,6 +12,9 @@ public sealed class RmsNormGatedFamily : IOpFamily
 
     /// <inheritdoc/>
     public IReadOnlyList<string> Algorithms => [];
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device)

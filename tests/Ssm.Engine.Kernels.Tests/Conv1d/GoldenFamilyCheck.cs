@@ -8,10 +8,10 @@ namespace Ssm.Engine.Kernels.Tests.Conv1d;
 /// against the stored tolerance (max|got − golden| ≤ atol + rtol·max|golden|).</summary>
 internal static class GoldenFamilyCheck
 {
-    public static void Run(IOpFamily family, string fileName)
+    public static void Run(IOpFamily family, string fileName, DeviceSpec? device = null)
     {
         using var golden = GoldenCase.Open(GoldenPaths.OpCase(family.Family, fileName));
-        var got = family.Run(golden, null, DeviceSpec.Cpu);
+        var got = family.Run(golden, null, device ?? DeviceSpec.Cpu);
         var expected = golden.TensorNames.Where(n => n.StartsWith("out.") || n.StartsWith("grad.")).ToList();
         Assert.NotEmpty(expected);
         foreach (string name in expected)

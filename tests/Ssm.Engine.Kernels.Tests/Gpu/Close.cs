@@ -7,6 +7,7 @@ internal static class Close
         string what)
     {
         Xunit.Assert.Equal(want.Length, got.Length);
+        if (want.Length == 0) return; // an absent optional tensor: nothing to compare
         double maxDiff = 0, maxRef = 0;
         int worst = 0;
         for (int i = 0; i < want.Length; i++)
