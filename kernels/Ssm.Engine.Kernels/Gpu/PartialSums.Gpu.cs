@@ -9,7 +9,8 @@ using ILGPU.Runtime;
 
 namespace Ssm.Engine.Kernels.Gpu;
 
-/// <summary>Host arrays packed into one buffer; <see cref="Add"/> returns each array's offset (−1 for null).</summary>
+/// <summary>Host arrays packed into one buffer; <see cref="Add"/> returns each array's offset (−1 for
+/// null).</summary>
 internal sealed class HostPack
 {
     private readonly List<(float[]? Data, int Offset, int Length)> parts = [];

@@ -140,7 +140,8 @@ public static partial class SelectiveScan
             return (grp * p.State + n) * p.Length + t;
         }
 
-        /// <summary>dt = softplus?(delta + delta_bias) at token t of row; <paramref name="raw"/> before softplus.</summary>
+        /// <summary>dt = softplus?(delta + delta_bias) at token t of row; <paramref name="raw"/> before
+        /// softplus.</summary>
         private static float Dt(ArrayView<float> a, in ScanParams p, int row, int t, out float raw)
         {
             raw = a[p.Delta + row * p.Length + t] + (p.Bias >= 0 ? a[p.Bias + row % p.Dim] : 0f);

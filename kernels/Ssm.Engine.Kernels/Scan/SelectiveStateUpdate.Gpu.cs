@@ -34,7 +34,8 @@ public static partial class SelectiveStateUpdate
             HostPack.CopyOut(all, p.NewState, newState);
         }
 
-        /// <summary>Gradients of S = Σ dy ⊙ y + Σ dNewState ⊙ new_state (either cotangent may be null = 0).</summary>
+        /// <summary>Gradients of S = Σ dy ⊙ y + Σ dNewState ⊙ new_state (either cotangent may be
+        /// null = 0).</summary>
         public static SelectiveStateUpdateGrads<float> Backward(GpuDevice device, in SelectiveStateUpdateShape s,
             in SelectiveStateUpdateOptions o, SelectiveStateUpdateInputs<float> x, float[]? dy, float[]? dNewState)
         {
@@ -103,7 +104,8 @@ public static partial class SelectiveStateUpdate
             public int Y, NewState, GState, GX, GDt, GZ, PA, PB, PC, PD, PBias;
         }
 
-        /// <summary>Row geometry: hp = (h, p) index, bc = offset of the row's B/C group, dt after bias/softplus.</summary>
+        /// <summary>Row geometry: hp = (h, p) index, bc = offset of the row's B/C group; returns dt after
+        /// bias and softplus.</summary>
         private static float RowDt(ArrayView<float> a, in StepParams p, int row, out int hp, out int bc, out float raw)
         {
             int hpCount = p.Heads * p.HeadDim;

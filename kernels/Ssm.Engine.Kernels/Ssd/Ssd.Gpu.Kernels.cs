@@ -37,7 +37,8 @@ public static partial class Ssd
         /// <summary>s_t (processed dt), or 1 in the pre-discretised form.</summary>
         private static float Scale(ArrayView<float> a, in CoreParams p, int it) => p.Scale >= 0 ? a[p.Scale + it] : 1f;
 
-        /// <summary>One token of row (it, ix): state v[hOut + n] = exp(dA)·v[hIn + n] + s·x·B[n]; returns Σ h·C.</summary>
+        /// <summary>One token of row (it, ix): v[hOut + n] = exp(dA)·v[hIn + n] + s·x·B[n]; returns
+        /// Σ h·C.</summary>
         private static float Step(ArrayView<float> a, in CoreParams p, int it, int ix, int ibc, ArrayView<float> v,
             int hIn, int hOut)
         {
