@@ -94,6 +94,7 @@ public static partial class Ssd
             return new CoreParams
             {
                 L = s.L, H = s.H, P = s.P, G = s.G, N = s.N, DPerP = d is not null && d.Length != s.H ? 1 : 0,
+                Rows = s.B * s.H * s.P,
                 Chunk = chunk, Chunks = (s.L + chunk - 1) / chunk,
                 DA = pack.Add(dA), Scale = pack.Add(scale), X = pack.Add(x), B = pack.Add(bm), C = pack.Add(cm),
                 D = pack.Add(d), Z = pack.Add(z), H0 = pack.Add(h0), Dy = -1, DFinal = -1, GZ = -1,
@@ -108,6 +109,7 @@ public static partial class Ssd
             var output = new HostPack();
             p.Y = output.Reserve(s.XLength);
             p.Final = output.Reserve(s.StateLength);
+            p.Work = output.Reserve(s.StateLength);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
             device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, CoreParams>(ForwardKernel)(
@@ -143,6 +145,7 @@ public static partial class Ssd
             p.Ck = scratch.Reserve(rows * p.Chunks * s.N);
             p.Hs = scratch.Reserve(rows * (p.Chunk + 1) * s.N);
             p.Col = scratch.Reserve(cols * s.P);
+            p.Work = scratch.Reserve(s.StateLength);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
             using var dscr = device.Allocate(scratch.Length);
