@@ -6,6 +6,8 @@
 // chunks are visited in reverse, each recomputing its K states from its checkpoint before the reverse-time
 // sweep g = gh + gy·C_t, gh ← g·exp(dt·A). Parameter gradients shared between rows (dA, dB, dC, dD,
 // d delta_bias) are written as per-row partials and reduced by PartialSums in a fixed order (no atomics).
+// Per-thread state arrays (working state, checkpoints, chunk states, gh, running partials) are lane-major, element
+// k of row r at base + r + k·(B·D), so neighbouring threads touch neighbouring floats (coalesced on a GPU).
 using ILGPU;
 using ILGPU.Runtime;
 using Ssm.Engine.Kernels.Common;
@@ -30,6 +32,7 @@ public static partial class SelectiveScan
             var output = new HostPack();
             p.Y = output.Reserve(y.Length);
             p.Last = output.Reserve(rows * s.State);
+            p.Work = output.Reserve(rows * s.State);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
             device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ScanParams>(ForwardKernel)(
@@ -68,6 +71,7 @@ public static partial class SelectiveScan
             p.PBias = scratch.Reserve(rows);
             p.Ck = scratch.Reserve(rows * p.Chunks * N);
             p.Hs = scratch.Reserve(rows * (p.Chunk + 1) * N);
+            p.Work = scratch.Reserve(4 * rows * N);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
             using var dscr = device.Allocate(scratch.Length);
@@ -113,7 +117,7 @@ public static partial class SelectiveScan
         private static ScanParams Inputs(in SelectiveScanShape s, in SelectiveScanOptions o,
             SelectiveScanInputs<float> x, HostPack pack) => new()
         {
-            Dim = s.Dim, Length = s.Length, State = s.State, Groups = s.Groups,
+            Dim = s.Dim, Length = s.Length, State = s.State, Groups = s.Groups, Rows = s.Batch * s.Dim,
             VarB = s.VariableB ? 1 : 0, VarC = s.VariableC ? 1 : 0,
             Softplus = o.DeltaSoftplus ? 1 : 0, Reverse = o.Reverse ? 1 : 0,
             U = pack.Add(x.U), Delta = pack.Add(x.Delta), A = pack.Add(x.A), B = pack.Add(x.B), C = pack.Add(x.C),
@@ -121,11 +125,11 @@ public static partial class SelectiveScan
             Dy = -1, DLast = -1, GZ = -1,
         };
 
-        /// <summary>Sizes and flags, offsets into the input pack (U … DLast), the output pack (Y, Last, GU … GH0)
-        /// and the backward scratch (PA … Hs); −1 marks an absent tensor.</summary>
+        /// <summary>Sizes (Rows = B·D) and flags, offsets into the input pack (U … DLast), the output pack
+        /// (Y, Last, GU … GH0) and the scratch (PA … Work); −1 marks an absent tensor.</summary>
         internal struct ScanParams
         {
-            public int Dim, Length, State, Groups, VarB, VarC, Softplus, Reverse, Chunk, Chunks;
+            public int Dim, Length, State, Groups, Rows, VarB, VarC, Softplus, Reverse, Chunk, Chunks, Work;
             public int U, Delta, A, B, C, D, Z, Bias, H0, Dy, DLast;
             public int Y, Last, GU, GDelta, GZ, GH0;
             public int PA, PB, PC, PD, PBias, Ck, Hs;
@@ -148,8 +152,8 @@ public static partial class SelectiveScan
             return p.Softplus != 0 ? KernelMath.Softplus(raw) : raw;
         }
 
-        /// <summary>One token of the recurrence: h[n] = exp(dt·A)·h[n] + dt·B·u, from state view hIn to hOut
-        /// (may be the same offsets of v); returns Σ_n h[n]·C.</summary>
+        /// <summary>One token of the recurrence: h[n] = exp(dt·A)·h[n] + dt·B·u, from the lane-major state at hIn
+        /// to the one at hOut (element n at + n·Rows; may be the same); returns Σ_n h[n]·C.</summary>
         private static float StepState(ArrayView<float> a, in ScanParams p, int row, int t, float dt,
             ArrayView<float> v, int hIn, int hOut)
         {
@@ -157,19 +161,21 @@ public static partial class SelectiveScan
             float du = dt * a[p.U + row * p.Length + t], acc = 0f;
             for (int n = 0; n < N; n++)
             {
-                float h = MathF.Exp(dt * a[p.A + d * N + n]) * v[hIn + n] + a[p.B + BcIndex(p, row, n, t, p.VarB)] * du;
-                v[hOut + n] = h;
+                float h = MathF.Exp(dt * a[p.A + d * N + n]) * v[hIn + n * p.Rows]
+                          + a[p.B + BcIndex(p, row, n, t, p.VarB)] * du;
+                v[hOut + n * p.Rows] = h;
                 acc += h * a[p.C + BcIndex(p, row, n, t, p.VarC)];
             }
             return acc;
         }
 
-        // a: input pack, o: output pack; one thread per row (b, d); the state lives in o at Last.
+        // a: input pack, o: output pack; one thread per row (b, d); the state lives in o at Work (lane-major) and
+        // is copied to Last at the end.
         [GpuKernel]
         internal static void ForwardKernel(Index1D row, ArrayView<float> a, ArrayView<float> o, ScanParams p)
         {
-            int N = p.State, L = p.Length, d = row % p.Dim, h = p.Last + row * N, seq = row * L;
-            for (int n = 0; n < N; n++) o[h + n] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
+            int N = p.State, L = p.Length, d = row % p.Dim, h = p.Work + row, seq = row * L;
+            for (int n = 0; n < N; n++) o[h + n * p.Rows] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
             for (int step = 0; step < L; step++)
             {
                 int t = p.Reverse != 0 ? L - 1 - step : step;
@@ -179,46 +185,52 @@ public static partial class SelectiveScan
                 if (p.Z >= 0) acc *= KernelMath.Silu(a[p.Z + seq + t]);
                 o[p.Y + seq + t] = acc;
             }
+            for (int n = 0; n < N; n++) o[p.Last + row * N + n] = o[h + n * p.Rows];
         }
 
         // a: input pack, o: output pack (direct gradients), w: scratch (partials, checkpoints, chunk states).
-        // One thread per row (b, d); gh (dS/dh) is kept in o at GH0 and is d h0 at the end.
+        // One thread per row (b, d). Work holds four lane-major arrays: gh (dS/dh, d h0 at the end) and the running
+        // dA, dB, dC partials (time-invariant B/C), copied to the row-major partials at the end.
         [GpuKernel]
         internal static void BackwardKernel(Index1D row, ArrayView<float> a, ArrayView<float> o,
             ArrayView<float> w, ScanParams p)
         {
-            int N = p.State, L = p.Length, K = p.Chunk, d = row % p.Dim, seq = row * L;
-            int ck = p.Ck + row * p.Chunks * N, hs = p.Hs + row * (K + 1) * N, gh = p.GH0 + row * N;
-            for (int n = 0; n < N; n++) w[hs + n] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
+            int N = p.State, L = p.Length, K = p.Chunk, d = row % p.Dim, seq = row * L, R = p.Rows;
+            int ck = p.Ck + row, hs = p.Hs + row, gh = p.Work + row, ra = gh + N * R, rb = ra + N * R, rc = rb + N * R;
+            for (int n = 0; n < N; n++)
+            {
+                w[hs + n * R] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
+                w[gh + n * R] = p.DLast >= 0 ? a[p.DLast + row * N + n] : 0f;
+            }
             for (int step = 0; step < L; step++)
             {
                 if (step % K == 0)
-                    for (int n = 0; n < N; n++) w[ck + step / K * N + n] = w[hs + n];
+                    for (int n = 0; n < N; n++) w[ck + (step / K * N + n) * R] = w[hs + n * R];
                 int t = p.Reverse != 0 ? L - 1 - step : step;
                 StepState(a, p, row, t, Dt(a, p, row, t, out _), w, hs, hs);
             }
-            for (int n = 0; n < N; n++) o[gh + n] = p.DLast >= 0 ? a[p.DLast + row * N + n] : 0f;
             float dSkip = p.D >= 0 ? a[p.D + d] : 0f, pD = 0f, pBias = 0f;
             for (int c = p.Chunks - 1; c >= 0; c--)
             {
                 int s0 = c * K, s1 = Math.Min(L, s0 + K);
-                for (int n = 0; n < N; n++) w[hs + n] = w[ck + c * N + n];
+                for (int n = 0; n < N; n++) w[hs + n * R] = w[ck + (c * N + n) * R];
                 for (int step = s0; step < s1; step++)
                 {
                     int t = p.Reverse != 0 ? L - 1 - step : step;
-                    int j = (step - s0) * N;
-                    StepState(a, p, row, t, Dt(a, p, row, t, out _), w, hs + j, hs + j + N);
+                    int j = hs + (step - s0) * N * R;
+                    StepState(a, p, row, t, Dt(a, p, row, t, out _), w, j, j + N * R);
                 }
                 for (int step = s1 - 1; step >= s0; step--)
                 {
                     int t = p.Reverse != 0 ? L - 1 - step : step;
-                    int hPrev = hs + (step - s0) * N, hCur = hPrev + N;
+                    int hPrev = hs + (step - s0) * N * R, hCur = hPrev + N * R;
                     float dt = Dt(a, p, row, t, out float raw), u = a[p.U + seq + t];
                     float gy = p.Dy >= 0 ? a[p.Dy + seq + t] : 0f;
                     if (p.Z >= 0)
                     {
                         float z = a[p.Z + seq + t], yPre = dSkip * u;
-                        for (int n = 0; n < N; n++) yPre += w[hCur + n] * a[p.C + BcIndex(p, row, n, t, p.VarC)];
+                        for (int n = 0; n < N; n++)
+                            yPre += w[hCur + n * R] * a[p.C + BcIndex(p, row, n, t, p.VarC)];
                         o[p.GZ + seq + t] = gy * yPre * KernelMath.SiluGrad(z);
                         gy *= KernelMath.Silu(z);
                     }
@@ -227,16 +239,16 @@ public static partial class SelectiveScan
                     for (int n = 0; n < N; n++)
                     {
                         float cv = a[p.C + BcIndex(p, row, n, t, p.VarC)], bv = a[p.B + BcIndex(p, row, n, t, p.VarB)];
-                        float an = a[p.A + d * N + n], e = MathF.Exp(dt * an), hp = w[hPrev + n];
-                        int ic = p.PC + (p.VarC != 0 ? (row * N + n) * L + t : row * N + n);
-                        w[ic] = (p.VarC != 0 ? 0f : w[ic]) + gy * w[hCur + n];
-                        float gn = o[gh + n] + gy * cv;
-                        int ib = p.PB + (p.VarB != 0 ? (row * N + n) * L + t : row * N + n);
-                        w[ib] = (p.VarB != 0 ? 0f : w[ib]) + gn * dt * u;
+                        float an = a[p.A + d * N + n], e = MathF.Exp(dt * an), hp = w[hPrev + n * R];
+                        float gn = w[gh + n * R] + gy * cv, dc = gy * w[hCur + n * R], db = gn * dt * u;
+                        if (p.VarC != 0) w[p.PC + (row * N + n) * L + t] = dc;
+                        else w[rc + n * R] += dc;
+                        if (p.VarB != 0) w[p.PB + (row * N + n) * L + t] = db;
+                        else w[rb + n * R] += db;
                         du += gn * dt * bv;
                         ddt += gn * (an * e * hp + bv * u);
-                        w[p.PA + row * N + n] += gn * dt * e * hp;
-                        o[gh + n] = gn * e;
+                        w[ra + n * R] += gn * dt * e * hp;
+                        w[gh + n * R] = gn * e;
                     }
                     o[p.GU + seq + t] = du;
                     float draw = p.Softplus != 0 ? ddt * KernelMath.SoftplusGrad(raw) : ddt;
@@ -246,6 +258,13 @@ public static partial class SelectiveScan
             }
             w[p.PD + row] = pD;
             w[p.PBias + row] = pBias;
+            for (int n = 0; n < N; n++)
+            {
+                o[p.GH0 + row * N + n] = w[gh + n * R];
+                w[p.PA + row * N + n] = w[ra + n * R];
+                if (p.VarB == 0) w[p.PB + row * N + n] = w[rb + n * R];
+                if (p.VarC == 0) w[p.PC + row * N + n] = w[rc + n * R];
+            }
         }
     }
 }
