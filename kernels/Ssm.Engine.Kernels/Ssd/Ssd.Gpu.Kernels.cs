@@ -27,6 +27,7 @@ public static partial class Ssd
             public int DA, Scale, X, B, C, D, Z, H0, Dy, DFinal;
             public int Y, Final, GX, GZ, GH0, PD;
             public int Work, Gy, PdA, PdS, PdB, PdC, Ck, Hs, Col;
+            public int Q, NumChunks, ChunkStates, Prev;   // chunked forward (Ssd.Gpu.Chunked.cs)
         }
 
         /// <summary>Offsets of token t for head h of batch b: it into (B, L, H), ibc into (B, L, G, N).</summary>

@@ -1,7 +1,8 @@
 // ILGPU SSD, forward and backward, both forms (full op and the pre-discretised ssd_minimal form).
 // The dt pipeline (bias, softplus, clamp) runs on the host with Ssd.ProcessDt, as in Ssd.Cpu; the device runs the
 // core recurrence h_t = exp(dA_t)·h_{t-1} + (s_t·x_t) ⊗ B_t, y_t = (h_t·C_t + D·x_t)·silu(z_t) (kernels in
-// Ssd.Gpu.Kernels.cs). There is one GPU algorithm, the recurrence: SsdAlgorithm.Chunked runs it too.
+// Ssd.Gpu.Kernels.cs). SsdAlgorithm.Chunked runs the chunked forward of Ssd.Gpu.Chunked.cs; Auto and Recurrent
+// the recurrence. The backward is the recurrent one for every algorithm.
 //   x, z, y: (B, L, H, P)   dt, dA: (B, L, H)   B, C: (B, L, G, N)   D: (H) or (H, P)   h0, final: (B, H, P, N)
 using ILGPU;
 using ILGPU.Runtime;
@@ -12,8 +13,10 @@ namespace Ssm.Engine.Kernels.Ssd;
 public static partial class Ssd
 {
     /// <summary>ILGPU path; same contract as <c>Ssd.Cpu</c> with a <see cref="GpuDevice"/> first. The host
-    /// overloads upload the inputs, run and download (synchronous). Every <see cref="SsdAlgorithm"/> runs the
-    /// token recurrence (one thread per row (b, h, p)); the result does not depend on the algorithm.</summary>
+    /// overloads upload the inputs, run and download (synchronous). <see cref="SsdAlgorithm.Chunked"/> runs the
+    /// chunked forward (parallel over tokens), <see cref="SsdAlgorithm.Auto"/> and
+    /// <see cref="SsdAlgorithm.Recurrent"/> the token recurrence (one thread per row (b, h, p)); the backward is
+    /// the recurrent one for every algorithm.</summary>
     public static partial class Gpu
     {
         /// <summary>Forward of the full op. y: (B, L, H, P); finalStates: (B, H, P, N) or null.</summary>
@@ -22,7 +25,7 @@ public static partial class Ssd
         {
             Validate(s, x, y.Length, finalStates?.Length);
             var (dA, dtv, _) = Discretise(s, o, x);
-            CoreForward(device, s, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, y, finalStates);
+            CoreForward(device, s, o, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, y, finalStates);
         }
 
         /// <summary>Forward of the pre-discretised form (its dt options are unused).</summary>
@@ -30,7 +33,7 @@ public static partial class Ssd
             float[] y, float[]? finalStates)
         {
             Validate(s, x, y.Length, finalStates?.Length);
-            CoreForward(device, s, x.A, null, x.X, x.B, x.C, null, null, x.InitialStates, y, finalStates);
+            CoreForward(device, s, o, x.A, null, x.X, x.B, x.C, null, null, x.InitialStates, y, finalStates);
         }
 
         /// <summary>Backward of the full op into <paramref name="g"/> (overwritten). Deterministic: repeated runs on
@@ -101,8 +104,8 @@ public static partial class Ssd
             };
         }
 
-        private static void CoreForward(GpuDevice device, SsdShape s, float[] dA, float[]? scale, float[] x,
-            float[] bm, float[] cm, float[]? d, float[]? z, float[]? h0, float[] y, float[]? final)
+        private static void CoreForward(GpuDevice device, SsdShape s, SsdOptions o, float[] dA, float[]? scale,
+            float[] x, float[] bm, float[] cm, float[]? d, float[]? z, float[]? h0, float[] y, float[]? final)
         {
             var input = new HostPack();
             CoreParams p = Pack(s, dA, scale, x, bm, cm, d, z, h0, input);
@@ -112,8 +115,10 @@ public static partial class Ssd
             p.Work = output.Reserve(s.StateLength);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, CoreParams>(ForwardKernel)(
-                device.Stream, s.B * s.H * s.P, din.View, dout.View, p);
+            if (o.Algorithm == SsdAlgorithm.Chunked) ChunkedForward(device, s, o.ChunkSize, din.View, dout.View, p);
+            else
+                device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, CoreParams>(ForwardKernel)(
+                    device.Stream, s.B * s.H * s.P, din.View, dout.View, p);
             float[] all = HostPack.Download(device, dout);
             HostPack.CopyOut(all, p.Y, y);
             HostPack.CopyOut(all, p.Final, final);

@@ -34,13 +34,18 @@ public sealed class SsdGpuTests(IlgpuCpuDevices devices)
         var yCpu = new float[s.XLength];
         var fCpu = new float[s.StateLength];
         Ssm.Engine.Kernels.Ssd.Ssd.Cpu.Forward(s, o, x, yCpu, fCpu);
-        foreach (var alg in new[] { SsdAlgorithm.Recurrent, SsdAlgorithm.Chunked })
+        // Chunk sizes: one token, 3 (the last chunk is partial), and one chunk longer than L.
+        foreach (var (alg, q) in new[]
+                 {
+                     (SsdAlgorithm.Recurrent, 256), (SsdAlgorithm.Chunked, 1), (SsdAlgorithm.Chunked, 3),
+                     (SsdAlgorithm.Chunked, 256),
+                 })
         {
             var y = new float[s.XLength];
             var f = new float[s.StateLength];
-            Ssm.Engine.Kernels.Ssd.Ssd.Gpu.Forward(device, s, o with { Algorithm = alg }, x, y, f);
-            Close.Assert(y, yCpu, OutAtol, OutRtol, $"y ({alg})");
-            Close.Assert(f, fCpu, OutAtol, OutRtol, $"final_states ({alg})");
+            Ssm.Engine.Kernels.Ssd.Ssd.Gpu.Forward(device, s, o with { Algorithm = alg, ChunkSize = q }, x, y, f);
+            Close.Assert(y, yCpu, OutAtol, OutRtol, $"y ({alg}, Q = {q})");
+            Close.Assert(f, fCpu, OutAtol, OutRtol, $"final_states ({alg}, Q = {q})");
         }
 
         var want = SsdGradients<float>.Allocate(x);
@@ -70,6 +75,10 @@ public sealed class SsdGpuTests(IlgpuCpuDevices devices)
         Ssm.Engine.Kernels.Ssd.Ssd.Gpu.ForwardDiscrete(device, s, o, x, y, f);
         Close.Assert(y, yCpu, OutAtol, OutRtol, "y");
         Close.Assert(f, fCpu, OutAtol, OutRtol, "final_states");
+        Ssm.Engine.Kernels.Ssd.Ssd.Gpu.ForwardDiscrete(device, s, o with { Algorithm = SsdAlgorithm.Chunked,
+            ChunkSize = 4 }, x, y, f);
+        Close.Assert(y, yCpu, OutAtol, OutRtol, "y (chunked)");
+        Close.Assert(f, fCpu, OutAtol, OutRtol, "final_states (chunked)");
 
         float[] dy = Close.Random(55, s.XLength);
         var want = SsdDiscreteGradients<float>.Allocate(x);
