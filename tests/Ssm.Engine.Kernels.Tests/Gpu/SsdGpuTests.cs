@@ -3,8 +3,9 @@ using Ssm.Engine.Kernels.Ssd;
 
 namespace Ssm.Engine.Kernels.Tests.Gpu;
 
-/// <summary>The ILGPU SSD (full op and pre-discretised form) against the Cpu path on both CPU accelerators, within
-/// the golden tolerances, and its backward's reproducibility. Shapes stay tiny for the simulator.</summary>
+/// <summary>The ILGPU SSD (full op and pre-discretised form, recurrent and chunked forward) against the Cpu path on
+/// both CPU accelerators, within the golden tolerances, and its backward's reproducibility (bit-identical repeat
+/// runs). Shapes stay tiny for the simulator.</summary>
 [Collection(IlgpuCpuCollection.Name)]
 public sealed class SsdGpuTests(IlgpuCpuDevices devices)
 {
@@ -53,6 +54,9 @@ public sealed class SsdGpuTests(IlgpuCpuDevices devices)
         var got = SsdGradients<float>.Allocate(x);
         Ssm.Engine.Kernels.Ssd.Ssd.Gpu.Backward(device, s, o, x, dy, dFinal, got);
         foreach (var (name, g, w) in Pairs(got, want)) Close.Assert(g, w, GradAtol, GradRtol, "grad." + name);
+        var again = SsdGradients<float>.Allocate(x);
+        Ssm.Engine.Kernels.Ssd.Ssd.Gpu.Backward(device, s, o, x, dy, dFinal, again);
+        foreach (var (name, g, r) in Pairs(got, again)) Assert.True(g.AsSpan().SequenceEqual(r), "repeat grad." + name);
     }
 
     [Theory, MemberData(nameof(Kinds))]
