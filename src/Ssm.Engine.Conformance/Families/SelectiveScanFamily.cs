@@ -1,9 +1,11 @@
 using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.Scan;
 
 namespace Ssm.Engine.Conformance.Families;
 
-/// <summary>Golden family <c>selective_scan</c> (FORMAT.md 4.1) on the Cpu scan kernel.</summary>
+/// <summary>Golden family <c>selective_scan</c> (FORMAT.md 4.1) on the Cpu scan kernel, or the
+/// ILGPU one on an available ILGPU device.</summary>
 public class SelectiveScanFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -13,21 +15,29 @@ public class SelectiveScanFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) =>
+        device.Kind == DeviceKind.Cpu || FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device)
     {
+        GpuDevice? gpu = device.IsGpu() ? FamilyDevices.Get(device) : null;
         var (shape, options, x) = ReadInputs(golden);
         var result = new Dictionary<string, HostArray>();
         var y = new float[x.U.Length];
         bool wantLast = golden.Has("out.last_state");
         float[]? last = wantLast || x.H0 is not null ? new float[shape.Batch * shape.Dim * shape.State] : null;
-        SelectiveScan.Cpu.Forward(shape, options, x, y, last);
+        if (gpu is null) SelectiveScan.Cpu.Forward(shape, options, x, y, last);
+        else SelectiveScan.Gpu.Forward(gpu, shape, options, x, y, last);
         result["out.y"] = new HostArray(golden.Get("in.u").Shape, y);
         if (wantLast) result["out.last_state"] = new HostArray([shape.Batch, shape.Dim, shape.State], last!);
 
         float[]? dy = golden.TryGet("grad_in.y")?.Data;
         float[]? dLast = golden.TryGet("grad_in.last_state")?.Data;
         if (dy is null && dLast is null) return result;
-        var g = SelectiveScan.Cpu.Backward(shape, options, x, dy, dLast);
+        var g = gpu is null
+            ? SelectiveScan.Cpu.Backward(shape, options, x, dy, dLast)
+            : SelectiveScan.Gpu.Backward(gpu, shape, options, x, dy, dLast);
         void Put(string name, float[]? data)
         {
             if (data is not null && golden.Has("in." + name))

@@ -1,10 +1,11 @@
 using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.Scan;
 
 namespace Ssm.Engine.Conformance.Families;
 
 /// <summary>Golden family <c>selective_state_update</c> (FORMAT.md 4.3), Mamba-1 and Mamba-2 forms, on the Cpu
-/// decode-step kernel.</summary>
+/// decode-step kernel, or the ILGPU one on an available ILGPU device.</summary>
 public sealed class SelectiveStateUpdateFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -14,12 +15,18 @@ public sealed class SelectiveStateUpdateFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) =>
+        device.Kind == DeviceKind.Cpu || FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device)
     {
+        GpuDevice? gpu = device.IsGpu() ? FamilyDevices.Get(device) : null;
         var (shape, options, x) = ReadInputs(golden);
         var y = new float[x.X.Length];
         var state = new float[x.State.Length];
-        SelectiveStateUpdate.Cpu.Step(shape, options, x, y, state);
+        if (gpu is null) SelectiveStateUpdate.Cpu.Step(shape, options, x, y, state);
+        else SelectiveStateUpdate.Gpu.Step(gpu, shape, options, x, y, state);
         var result = new Dictionary<string, HostArray>
         {
             ["out.y"] = new(golden.Get("in.x").Shape, y),
@@ -27,7 +34,9 @@ public sealed class SelectiveStateUpdateFamily : IOpFamily
         };
         float[]? dy = golden.TryGet("grad_in.y")?.Data, dState = golden.TryGet("grad_in.state")?.Data;
         if (dy is null && dState is null) return result;
-        var g = SelectiveStateUpdate.Cpu.Backward(shape, options, x, dy, dState);
+        var g = gpu is null
+            ? SelectiveStateUpdate.Cpu.Backward(shape, options, x, dy, dState)
+            : SelectiveStateUpdate.Gpu.Backward(gpu, shape, options, x, dy, dState);
         void Put(string name, float[]? data)
         {
             if (data is not null && golden.Has("in." + name))

@@ -1,9 +1,12 @@
+using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.Ssd;
 
 namespace Ssm.Engine.Conformance.Families;
 
 /// <summary>Reads <c>ssd</c> / <c>ssd_equiv</c> / <c>ssd_minimal</c> golden cases (FORMAT.md 4.4-4.6) into kernel
-/// arguments and runs the CPU SSD kernels forward and backward.</summary>
+/// arguments and runs the SSD kernels forward and backward: the Cpu ones, or the ILGPU ones on an ILGPU
+/// device.</summary>
 internal static class SsdCases
 {
     /// <summary>Algorithm names used as conformance variants.</summary>
@@ -44,26 +47,36 @@ internal static class SsdCases
     }
 
     /// <summary>Runs an <c>ssd</c> case; with <paramref name="equiv"/> also the recurrent outputs of 4.5.</summary>
-    public static Dictionary<string, HostArray> RunSsd(GoldenCase g, string? algorithm, bool equiv)
+    public static Dictionary<string, HostArray> RunSsd(GoldenCase g, string? algorithm, bool equiv,
+        DeviceSpec device)
     {
+        GpuDevice? gpu = GpuOf(device);
         var (s, o, x) = Load(g, ParseAlgorithm(algorithm));
+        void Forward(SsdOptions op, float[] y, float[] fin)
+        {
+            if (gpu is null) Ssd.Cpu.Forward(s, op, x, y, fin);
+            else Ssd.Gpu.Forward(gpu, s, op, x, y, fin);
+        }
         var result = new Dictionary<string, HostArray>();
         int[] yShape = g.Get("in.x").Shape, stShape = [s.B, s.H, s.P, s.N];
         var y = new float[s.XLength];
         var fin = new float[s.StateLength];
-        Ssd.Cpu.Forward(s, o, x, y, fin);
+        Forward(o, y, fin);
         result["out.y"] = new HostArray(yShape, y);
         if (g.Has("out.final_states")) result["out.final_states"] = new HostArray(stShape, fin);
         if (equiv)
         {
             var yr = new float[s.XLength];
             var fr = new float[s.StateLength];
-            Ssd.Cpu.Forward(s, o with { Algorithm = SsdAlgorithm.Recurrent }, x, yr, fr);
+            Forward(o with { Algorithm = SsdAlgorithm.Recurrent }, yr, fr);
             result["out.y_recurrent"] = new HostArray(yShape, yr);
             result["out.final_states_recurrent"] = new HostArray(stShape, fr);
         }
         var grads = SsdGradients<float>.Allocate(x);
-        Ssd.Cpu.Backward(s, o, x, g.Get("grad_in.y").Data, g.TryGet("grad_in.final_states")?.Data, grads);
+        float[] dy = g.Get("grad_in.y").Data;
+        float[]? dFinal = g.TryGet("grad_in.final_states")?.Data;
+        if (gpu is null) Ssd.Cpu.Backward(s, o, x, dy, dFinal, grads);
+        else Ssd.Gpu.Backward(gpu, s, o, x, dy, dFinal, grads);
         Put(result, g, "x", grads.X);
         Put(result, g, "dt", grads.Dt);
         Put(result, g, "A", grads.A);
@@ -77,8 +90,9 @@ internal static class SsdCases
     }
 
     /// <summary>Runs an <c>ssd_minimal</c> case (pre-discretised form, per-head B/C).</summary>
-    public static Dictionary<string, HostArray> RunMinimal(GoldenCase g, string? algorithm)
+    public static Dictionary<string, HostArray> RunMinimal(GoldenCase g, string? algorithm, DeviceSpec device)
     {
+        GpuDevice? gpu = GpuOf(device);
         var xIn = g.Get("in.X");
         var bm = g.Get("in.B");
         var s = new SsdShape(xIn.Dim(0), xIn.Dim(1), xIn.Dim(2), xIn.Dim(3), bm.Dim(2), bm.Dim(3));
@@ -90,14 +104,18 @@ internal static class SsdCases
         };
         var y = new float[s.XLength];
         var fin = new float[s.StateLength];
-        Ssd.Cpu.ForwardDiscrete(s, o, x, y, fin);
+        if (gpu is null) Ssd.Cpu.ForwardDiscrete(s, o, x, y, fin);
+        else Ssd.Gpu.ForwardDiscrete(gpu, s, o, x, y, fin);
         var result = new Dictionary<string, HostArray>
         {
             ["out.y"] = new(xIn.Shape, y),
             ["out.final_states"] = new([s.B, s.H, s.P, s.N], fin),
         };
         var grads = SsdDiscreteGradients<float>.Allocate(x);
-        Ssd.Cpu.BackwardDiscrete(s, o, x, g.Get("grad_in.y").Data, g.TryGet("grad_in.final_states")?.Data, grads);
+        float[] dy = g.Get("grad_in.y").Data;
+        float[]? dFinal = g.TryGet("grad_in.final_states")?.Data;
+        if (gpu is null) Ssd.Cpu.BackwardDiscrete(s, o, x, dy, dFinal, grads);
+        else Ssd.Gpu.BackwardDiscrete(gpu, s, o, x, dy, dFinal, grads);
         Put(result, g, "X", grads.X);
         Put(result, g, "A", grads.A);
         Put(result, g, "B", grads.B);
@@ -105,6 +123,9 @@ internal static class SsdCases
         Put(result, g, "initial_states", grads.InitialStates);
         return result;
     }
+
+    /// <summary>The shared ILGPU device for an ILGPU spec; null (the Cpu kernels) for the CPU.</summary>
+    private static GpuDevice? GpuOf(DeviceSpec device) => device.IsGpu() ? FamilyDevices.Get(device) : null;
 
     private static void Put(Dictionary<string, HostArray> result, GoldenCase g, string input, float[]? grad)
     {

@@ -13,9 +13,10 @@ public sealed class SsdMinimalFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => SsdCases.AlgorithmNames;
 
     /// <inheritdoc/>
-    public bool Supports(DeviceSpec device) => device.Kind == DeviceKind.Cpu;
+    public bool Supports(DeviceSpec device) =>
+        device.Kind == DeviceKind.Cpu || FamilyDevices.IsGpuAvailable(device);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
-        SsdCases.RunMinimal(golden, algorithm);
+        SsdCases.RunMinimal(golden, algorithm, device);
 }
