@@ -18,7 +18,8 @@ public sealed class LayerCache(LayerKind kind)
     public Tensor? Value { get; set; }
 
     /// <summary>A deep copy (detached from any graph).</summary>
-    public LayerCache Copy() => new(Kind) { Conv = Clone(Conv), Ssm = Clone(Ssm), Key = Clone(Key), Value = Clone(Value) };
+    public LayerCache Copy() =>
+        new(Kind) { Conv = Clone(Conv), Ssm = Clone(Ssm), Key = Clone(Key), Value = Clone(Value) };
 
     /// <summary>Forgets everything.</summary>
     public void Reset() => Conv = Ssm = Key = Value = null;
@@ -56,7 +57,8 @@ public sealed class InferenceCache
     public void Restore(InferenceCache snapshot)
     {
         if (snapshot._layers.Length != _layers.Length)
-            throw new ArgumentException($"[cache] snapshot has {snapshot._layers.Length} layers, cache {_layers.Length}");
+            throw new ArgumentException(
+                $"[cache] snapshot has {snapshot._layers.Length} layers, cache {_layers.Length}");
         for (int i = 0; i < _layers.Length; i++) _layers[i] = snapshot._layers[i].Copy();
         Position = snapshot.Position;
     }

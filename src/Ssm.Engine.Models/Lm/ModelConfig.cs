@@ -74,7 +74,8 @@ public sealed record ModelConfig
 
     /// <summary>Rows of the embedding and columns of the logits.</summary>
     public int PaddedVocabSize =>
-        PadVocabSizeMultiple <= 1 ? VocabSize : (VocabSize + PadVocabSizeMultiple - 1) / PadVocabSizeMultiple * PadVocabSizeMultiple;
+        PadVocabSizeMultiple <= 1 ? VocabSize
+            : (VocabSize + PadVocabSizeMultiple - 1) / PadVocabSizeMultiple * PadVocabSizeMultiple;
 
     /// <summary>The mixer of layer <paramref name="i"/>.</summary>
     public LayerKind KindOf(int i) => AttnLayerIdx.Contains(i) ? LayerKind.Attention : Ssm.Layer;
@@ -86,8 +87,10 @@ public sealed record ModelConfig
     public void Validate()
     {
         var errors = new List<string>();
-        if (DModel < 1 || NLayer < 1 || VocabSize < 1) errors.Add($"d_model {DModel}, n_layer {NLayer} and vocab_size {VocabSize} must be positive");
-        if (AttnLayerIdx.Any(i => i < 0 || i >= NLayer)) errors.Add($"attn_layer_idx [{string.Join(", ", AttnLayerIdx)}] outside 0..{NLayer - 1}");
+        if (DModel < 1 || NLayer < 1 || VocabSize < 1)
+            errors.Add($"d_model {DModel}, n_layer {NLayer} and vocab_size {VocabSize} must be positive");
+        if (AttnLayerIdx.Any(i => i < 0 || i >= NLayer))
+            errors.Add($"attn_layer_idx [{string.Join(", ", AttnLayerIdx)}] outside 0..{NLayer - 1}");
         if (Ssm.Layer == LayerKind.Attention) errors.Add("ssm_cfg.layer must be Mamba1 or Mamba2");
         if (Ssm.Layer == LayerKind.Mamba2)
         {

@@ -12,7 +12,8 @@ public sealed class CheckpointException(string source, IReadOnlyList<string> mis
     /// <summary>"tensor: expected [..], found [..]" lines.</summary>
     public IReadOnlyList<string> ShapeMismatches { get; } = shapeMismatches;
 
-    private static string Format(string source, IReadOnlyList<string> m, IReadOnlyList<string> u, IReadOnlyList<string> s)
+    private static string Format(string source, IReadOnlyList<string> m, IReadOnlyList<string> u,
+        IReadOnlyList<string> s)
     {
         var parts = new List<string>();
         if (m.Count > 0) parts.Add($"missing tensors: {string.Join(", ", m)}");

@@ -19,7 +19,8 @@ public static class CheckpointWriter
         foreach (var (path, value) in model.NamedParameters())
             tensors.Add(SafetensorsTensor.FromFloat32(path, value.Shape, Floats(value)));
         if (model.Config.TieEmbeddings)
-            tensors.Add(SafetensorsTensor.FromFloat32("lm_head.weight", model.HeadWeight.Shape, Floats(model.HeadWeight)));
+            tensors.Add(
+                SafetensorsTensor.FromFloat32("lm_head.weight", model.HeadWeight.Shape, Floats(model.HeadWeight)));
         SafetensorsWriter.Write(Path.Combine(dir, CheckpointFiles.Safetensors), tensors,
             new Dictionary<string, string> { ["format"] = "pt" });
         AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), NativeConfigJson(model.Config));
@@ -95,5 +96,6 @@ public static class CheckpointWriter
         else w.WriteStringValue(float.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
     }
 
-    private static float[] Floats(Tensor t) => (t.DType == DType.Float32 ? t : t.To(DType.Float32)).Contiguous().ToArray();
+    private static float[] Floats(Tensor t) =>
+        (t.DType == DType.Float32 ? t : t.To(DType.Float32)).Contiguous().ToArray();
 }

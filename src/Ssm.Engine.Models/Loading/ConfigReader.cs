@@ -58,7 +58,8 @@ public static class ConfigReader
             _ => throw new ModelConfigReadException($"ssm_cfg.layer = {layer} is not supported (Mamba1, Mamba2)"),
         };
         var dtLimit = ssm.Raw("dt_limit") is { ValueKind: JsonValueKind.Array } lim && lim.GetArrayLength() == 2
-            ? ((float)LenientJson.Number(lim[0], "ssm_cfg.dt_limit"), (float)LenientJson.Number(lim[1], "ssm_cfg.dt_limit"))
+            ? ((float)LenientJson.Number(lim[0], "ssm_cfg.dt_limit"),
+                (float)LenientJson.Number(lim[1], "ssm_cfg.dt_limit"))
             : (0f, float.PositiveInfinity);
         int expand = ssm.Int("expand", 2);
         var ssmCfg = new SsmConfig
@@ -85,7 +86,8 @@ public static class ConfigReader
             NumHeads = attn.Int("num_heads", 1), NumHeadsKv = attn.IntOrNull("num_heads_kv"),
             HeadDim = attn.IntOrNull("head_dim"), QkvProjBias = attn.Bool("qkv_proj_bias", true),
             OutProjBias = attn.Bool("out_proj_bias", true),
-            SoftmaxScale = attn.Raw("softmax_scale") is { } sc ? LenientJson.Number(sc, "attn_cfg.softmax_scale") : null,
+            SoftmaxScale = attn.Raw("softmax_scale") is { } sc
+                ? LenientJson.Number(sc, "attn_cfg.softmax_scale") : null,
         };
         var idx = k.Raw("attn_layer_idx") is { ValueKind: JsonValueKind.Array } a
             ? a.EnumerateArray().Select(e => e.GetInt32()).ToArray() : [];
@@ -168,7 +170,10 @@ public static class ConfigReader
     private static ModelConfig Checked(ModelConfig c)
     {
         try { c.Validate(); }
-        catch (ModelConfigException e) { throw new ModelConfigReadException("inconsistent config: " + string.Join("; ", e.Problems)); }
+        catch (ModelConfigException e)
+        {
+            throw new ModelConfigReadException("inconsistent config: " + string.Join("; ", e.Problems));
+        }
         return c;
     }
 }

@@ -27,7 +27,8 @@ public static class ModelLoader
     {
         options ??= new LoadOptions();
         string configPath = Path.Combine(dir, "config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"[checkpoint] {dir} has no config.json", configPath);
+        if (!File.Exists(configPath))
+            throw new FileNotFoundException($"[checkpoint] {dir} has no config.json", configPath);
         var warnings = new List<string>();
         var (config, format) = ConfigReader.ReadFile(configPath, warnings);
         var model = new CausalLm(config);

@@ -32,7 +32,8 @@ public sealed class ShardedTensorSource : ITensorSource
                 {
                     string path = Path.Combine(dir, shard);
                     if (!File.Exists(path))
-                        throw new FileNotFoundException($"[checkpoint] {indexPath}: shard {shard} does not exist", path);
+                        throw new FileNotFoundException(
+                            $"[checkpoint] {indexPath}: shard {shard} does not exist", path);
                     file = shards[shard] = SafetensorsFile.Open(path);
                     src._files.Add(file);
                 }

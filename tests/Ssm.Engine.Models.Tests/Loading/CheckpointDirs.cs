@@ -27,7 +27,8 @@ internal static class CheckpointDirs
     /// <summary>(model, format) of every golden checkpoint directory.</summary>
     public static IEnumerable<object[]> All() =>
         Directory.EnumerateDirectories(Models).Order(StringComparer.Ordinal).SelectMany(m =>
-            Directory.EnumerateDirectories(m).Where(d => System.IO.File.Exists(System.IO.Path.Combine(d, "config.json")))
+            Directory.EnumerateDirectories(m)
+                .Where(d => System.IO.File.Exists(System.IO.Path.Combine(d, "config.json")))
                 .Order(StringComparer.Ordinal)
                 .Select(d => new object[] { System.IO.Path.GetFileName(m), System.IO.Path.GetFileName(d) }));
 
@@ -48,6 +49,7 @@ internal static class CheckpointDirs
         using (var f = SafetensorsFile.Open(path))
             foreach (var e in f.Entries) tensors[e.Name] = (e.Shape, f.ReadFloat32(e.Name));
         edit(tensors);
-        SafetensorsWriter.Write(path, tensors.Select(t => SafetensorsTensor.FromFloat32(t.Key, t.Value.Item1, t.Value.Item2)));
+        SafetensorsWriter.Write(path,
+            tensors.Select(t => SafetensorsTensor.FromFloat32(t.Key, t.Value.Item1, t.Value.Item2)));
     }
 }

@@ -51,7 +51,8 @@ public class CausalConv1dOpTests
     [Fact]
     public void Forward_RejectsWeightOfOtherChannelCount()
     {
-        var ex = Assert.Throws<ArgumentException>(() => F.CausalConv1d(Tensor.Zeros(1, Dm, L), Tensor.Zeros(Dm + 1, K)));
+        var ex = Assert.Throws<ArgumentException>(
+            () => F.CausalConv1d(Tensor.Zeros(1, Dm, L), Tensor.Zeros(Dm + 1, K)));
         Assert.Contains("[causal_conv1d] weight", ex.Message);
     }
 }

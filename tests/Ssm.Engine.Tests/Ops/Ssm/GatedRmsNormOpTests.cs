@@ -38,7 +38,8 @@ public class GatedRmsNormOpTests
     [Fact]
     public void Forward_RejectsGroupSizeNotDividingChannels()
     {
-        var ex = Assert.Throws<ArgumentException>(() => F.GatedRmsNorm(Tensor.Zeros(R, C), Tensor.Ones(C), groupSize: 3));
+        var ex = Assert.Throws<ArgumentException>(
+            () => F.GatedRmsNorm(Tensor.Zeros(R, C), Tensor.Ones(C), groupSize: 3));
         Assert.Contains("[gated_rms_norm]", ex.Message);
     }
 }

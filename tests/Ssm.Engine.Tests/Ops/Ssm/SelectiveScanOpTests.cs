@@ -32,8 +32,8 @@ public class SelectiveScanOpTests
         var shape = new SelectiveScanShape(Bt, Dm, L, N, G);
         var yr = new double[Bt * Dm * L];
         var lr = new double[Bt * Dm * N];
-        SelectiveScan.Reference.Forward(shape, new SelectiveScanOptions(true, reverse), Ref(u, dl, a, b, c, d, z, bias, h0),
-            yr, lr);
+        SelectiveScan.Reference.Forward(shape, new SelectiveScanOptions(true, reverse),
+            Ref(u, dl, a, b, c, d, z, bias, h0), yr, lr);
         TensorAssert.Close(yr, y.ToDoubleArray(), 1e-5, 1e-4, "y");
         TensorAssert.Close(lr, last.ToDoubleArray(), 1e-5, 1e-4, "last_state");
         Assert.Equal([Bt, Dm, N], last.Shape);
@@ -47,8 +47,8 @@ public class SelectiveScanOpTests
         var wl = Tensor.Randn(32, Bt, Dm, N);
         var (y, last) = F.SelectiveScan(u, dl, a, b, c, d, z, bias, deltaSoftplus: true, h0: h0);
         (Dot(y, wy) + Dot(last, wl)).Backward();
-        var g = SelectiveScan.Reference.Backward(new SelectiveScanShape(Bt, Dm, L, N, G), new SelectiveScanOptions(true),
-            Ref(u, dl, a, b, c, d, z, bias, h0), D(wy), D(wl));
+        var g = SelectiveScan.Reference.Backward(new SelectiveScanShape(Bt, Dm, L, N, G),
+            new SelectiveScanOptions(true), Ref(u, dl, a, b, c, d, z, bias, h0), D(wy), D(wl));
         (Tensor T, double[] G, string Name)[] pairs =
         [
             (u, g.U, "u"), (dl, g.Delta, "delta"), (a, g.A, "A"), (b, g.B, "B"), (c, g.C, "C"), (d, g.D!, "D"),
