@@ -23,7 +23,10 @@ internal static class GenerateCommand
         var max = new Option<int>("--max-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 32 };
         var temp = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0 };
         var topK = new Option<int>("--top-k") { Description = "Keep the K most likely tokens (0 = off)" };
-        var topP = new Option<double>("--top-p") { Description = "Nucleus mass (1 = off)", DefaultValueFactory = _ => 1 };
+        var topP = new Option<double>("--top-p")
+        {
+            Description = "Nucleus mass (1 = off)", DefaultValueFactory = _ => 1,
+        };
         var seed = new Option<int?>("--seed") { Description = "Random seed" };
         var cmd = new Command("generate", "Generate tokens from a Mamba checkpoint");
         foreach (var o in new Option[] { model, prompt, ids, max, temp, topK, topP, seed }) cmd.Options.Add(o);

@@ -22,7 +22,8 @@ public sealed class Sampler
         for (int i = 0; i < x.Length; i++) x[i] = logits[i];
         if (_o.RepetitionPenalty != 1)
             foreach (int t in seen.Distinct())
-                if ((uint)t < (uint)x.Length) x[t] = x[t] > 0 ? x[t] / _o.RepetitionPenalty : x[t] * _o.RepetitionPenalty;
+                if ((uint)t < (uint)x.Length)
+                    x[t] = x[t] > 0 ? x[t] / _o.RepetitionPenalty : x[t] * _o.RepetitionPenalty;
         if (_o.Temperature == 0) return ArgMax(x);
         double max = x.Max();
         var p = new double[x.Length];

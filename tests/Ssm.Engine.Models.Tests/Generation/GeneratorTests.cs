@@ -29,7 +29,8 @@ public class GeneratorTests
     public void StopToken_EndsGeneration_AndMaxTokensBoundsIt()
     {
         var model = new CausalLm(TinyModels.Mamba2, seed: 2);
-        var free = Generator.Generate(model, [1, 2, 3], new SamplingOptions { Temperature = 0, MaxTokens = 6 }).ToArray();
+        var free = Generator.Generate(model, [1, 2, 3], new SamplingOptions { Temperature = 0, MaxTokens = 6 })
+            .ToArray();
         Assert.Equal(6, free.Length);
         Assert.All(free, t => Assert.InRange(t, 0, model.Config.VocabSize - 1));
         var stop = new HashSet<int> { free[2] };
