@@ -155,4 +155,44 @@ public class ModelLoaderTests
         var ex = Assert.Throws<FileNotFoundException>(() => ModelLoader.Load(dir.Path));
         Assert.Contains("model.safetensors", ex.Message);
     }
+
+    [Fact]
+    public void Float16Checkpoint_IsWidenedToFloat32()
+    {
+        var model = new CausalLm(TinyModels.Mamba2, seed: 2);
+        using var dir = CheckpointDirs.Saved(model);
+        string path = dir.File(CheckpointFiles.Safetensors);
+        var tensors = new List<SafetensorsTensor>();
+        using (var f = SafetensorsFile.Open(path))
+            foreach (var e in f.Entries)
+                tensors.Add(SafetensorsTensor.FromValues(e.Name, DType.Float16, e.Shape,
+                    f.ReadFloat32(e.Name).Select(v => (Half)v).ToArray().AsSpan()));
+        SafetensorsWriter.Write(path, tensors);
+        var loaded = ModelLoader.Load(dir.Path).Model;
+        Assert.Equal(DType.Float32, loaded.GetParameter("backbone.layers.0.mixer.in_proj.weight").DType);
+        var ids = Tensor.FromArray(new long[] { 1, 5, 9 }, 1, 3);
+        TensorAssert.Close(Logits(model, ids), Logits(loaded, ids), 1e-2, 1e-2, "f16 logits");
+    }
+
+    [Fact]
+    public void ShardIndex_NamingAMissingShard_IsAClearError()
+    {
+        using var dir = new TempDir();
+        string src = CheckpointDirs.Format("mamba2_l2_v256", "hf_bf16_sharded");
+        File.Copy(Path.Combine(src, "config.json"), dir.File("config.json"));
+        File.Copy(Path.Combine(src, CheckpointFiles.ShardIndex), dir.File(CheckpointFiles.ShardIndex));
+        File.Copy(Path.Combine(src, "model-00001-of-00002.safetensors"), dir.File("model-00001-of-00002.safetensors"));
+        var ex = Assert.Throws<FileNotFoundException>(() => ModelLoader.Load(dir.Path));
+        Assert.Contains("model-00002-of-00002.safetensors", ex.Message);
+    }
+
+    [Fact]
+    public void UnknownConfigKeys_AreReturnedAsWarnings()
+    {
+        var model = new CausalLm(TinyModels.Mamba1);
+        using var dir = CheckpointDirs.Saved(model);
+        string cfg = File.ReadAllText(dir.File("config.json"));
+        File.WriteAllText(dir.File("config.json"), cfg.Replace("\"d_model\"", "\"mystery_knob\": 1, \"d_model\""));
+        Assert.Equal(["unknown config key mystery_knob ignored"], ModelLoader.Load(dir.Path).Warnings);
+    }
 }
