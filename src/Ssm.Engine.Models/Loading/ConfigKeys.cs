@@ -6,6 +6,7 @@ namespace Ssm.Engine.Models.Loading;
 /// keys nobody read into warnings (or accepted metadata).</summary>
 internal sealed class ConfigKeys(JsonElement obj, string scope, List<string> warnings)
 {
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
     private readonly HashSet<string> _seen = [];
 
     public bool Has(string key) => obj.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null;
@@ -61,7 +62,7 @@ internal sealed class ConfigKeys(JsonElement obj, string scope, List<string> war
     public ConfigKeys Child(string key)
     {
         var v = Raw(key);
-        var e = v is { ValueKind: JsonValueKind.Object } o ? o : JsonDocument.Parse("{}").RootElement;
+        var e = v is { ValueKind: JsonValueKind.Object } o ? o : EmptyObject;
         return new ConfigKeys(e, Name(key), warnings);
     }
 
