@@ -14,7 +14,8 @@ public class ModelConformanceTests
     public void Fp32Format_ChecksLogitsStatesHiddenStepLogitsAndTokens()
     {
         string dir = ModelDir("hybrid_m2_gqa_mlp_l3_v256");
-        var outcome = new ModelConformance().Run(dir, "native", Path.Combine(dir, "golden.safetensors"), DeviceSpec.Cpu);
+        var outcome = new ModelConformance().Run(dir, "native", Path.Combine(dir, "golden.safetensors"),
+            DeviceSpec.Cpu);
         Assert.Equal(CaseStatus.Pass, outcome.Status);
         var names = outcome.Tensors.Select(t => t.Name).ToHashSet();
         foreach (var n in new[]
