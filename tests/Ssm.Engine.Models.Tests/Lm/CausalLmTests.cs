@@ -113,6 +113,40 @@ public class CausalLmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TinyModels.All), MemberType = typeof(TinyModels))]
+    public void StepPath_IsDifferentiable_MatchingCentralDifferences(string name)
+    {
+        var model = new CausalLm(TinyModels.ByName(name), seed: 8);
+        model.SetRequiresGrad();
+        var ids = Ids(6, 2, 4, model.Config.VocabSize);
+        Tensor Loss()
+        {
+            var cache = model.NewCache();
+            model.Forward(ids.Narrow(1, 0, 2).Contiguous(), cache);
+            var total = F.Sum(model.Step(ids.Select(1, 2).Contiguous(), cache) * 0.1);
+            return total + F.Sum(F.Tanh(model.Step(ids.Select(1, 3).Contiguous(), cache)));
+        }
+        Loss().Backward();
+        using var _ = Tape.NoGrad();
+        var rng = new Random(9);
+        foreach (var (path, p) in model.NamedParameters().Where((_, i) => i % 2 == 1))
+        {
+            Assert.True(p.Grad is not null, $"{path} has no gradient");
+            var data = p.Data<float>();
+            int j = rng.Next(data.Length);
+            float keep = data[j];
+            const float h = 1e-2f;
+            data[j] = keep + h;
+            double up = Loss().Item();
+            data[j] = keep - h;
+            double down = Loss().Item();
+            data[j] = keep;
+            double fd = (up - down) / (2 * h), g = p.Grad!.ToArray()[j];
+            Assert.True(Math.Abs(fd - g) <= 5e-3 + 3e-2 * Math.Abs(fd), $"{path}[{j}]: fd {fd:G5}, backward {g:G5}");
+        }
+    }
+
     [Fact]
     public void Config_RejectsHeadsThatDoNotDivideIntoGroups()
     {
