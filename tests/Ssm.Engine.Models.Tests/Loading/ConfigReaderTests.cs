@@ -63,6 +63,38 @@ public class ConfigReaderTests
         Assert.Contains("num_heads 8 × head_dim 8", ex.Message);
     }
 
+    [Theory]
+    [InlineData("4", 4)]
+    [InlineData("\"auto\"", null)]
+    public void HfMamba_AppliesSizes_AndTimeStepRank(string rank, int? expected)
+    {
+        var warnings = new List<string>();
+        using var doc = LenientJson.Parse($$"""
+            {"model_type": "mamba", "hidden_size": 32, "expand": 2, "intermediate_size": 64, "state_size": 8,
+             "conv_kernel": 3, "num_hidden_layers": 2, "vocab_size": 50, "time_step_rank": {{rank}},
+             "use_bias": true, "use_conv_bias": false, "layer_norm_epsilon": 1e-6, "architectures": ["X"]}
+            """);
+        var c = ConfigReader.ReadHuggingFace(doc.RootElement, warnings);
+        Assert.Empty(warnings);
+        Assert.Equal((LayerKind.Mamba1, 8, 3, expected), (c.Ssm.Layer, c.Ssm.StateSize, c.Ssm.DConv, c.Ssm.DtRank));
+        Assert.True(c.Ssm.Bias);
+        Assert.False(c.Ssm.ConvBias);
+        Assert.True(c.TieEmbeddings);
+        Assert.Equal(50, c.PaddedVocabSize);
+        Assert.Equal(1e-6, c.NormEps);
+    }
+
+    [Fact]
+    public void HfMamba_IntermediateSizeMustEqualExpandTimesHidden()
+    {
+        using var doc = LenientJson.Parse("""
+            {"model_type": "mamba", "hidden_size": 32, "expand": 2, "intermediate_size": 60,
+             "num_hidden_layers": 1, "vocab_size": 16}
+            """);
+        var ex = Assert.Throws<ModelConfigReadException>(() => ConfigReader.ReadHuggingFace(doc.RootElement, []));
+        Assert.Contains("intermediate_size 60", ex.Message);
+    }
+
     [Fact]
     public void LenientJson_ReadsBareNonFiniteTokens_OutsideStringsOnly()
     {
