@@ -51,7 +51,40 @@ public sealed class ModelConformance : IModelConformance
             int diff = want.Zip(got).Count(p => p.First != p.Second);
             results.Add(new TensorResult("out.gen_tokens", diff, 0));
         }
+        if (!TorchTwinCheck(results, golden, dir, ids, tol, reduced, out string? error)) return CaseOutcome.Error(error!);
         return CaseOutcome.FromTensors(results);
+    }
+
+    /// <summary>A native directory that holds <c>pytorch_model.bin</c> beside <c>model.safetensors</c> is two
+    /// checkpoint files: the PyTorch one is loaded too and held to the same logits (reported as
+    /// <c>pytorch_model.bin:out.logits</c>).</summary>
+    private static bool TorchTwinCheck(List<TensorResult> results, GoldenCase golden, string dir, Tensor ids,
+        Tolerance tol, ReducedCheck? reduced, out string? error)
+    {
+        error = null;
+        string bin = Path.Combine(dir, CheckpointFiles.TorchBin);
+        if (!File.Exists(bin) || !File.Exists(Path.Combine(dir, CheckpointFiles.Safetensors))) return true;
+        try
+        {
+            var (config, _) = ConfigReader.ReadFile(Path.Combine(dir, "config.json"), []);
+            var model = new CausalLm(config);
+            using (var source = CheckpointFiles.OpenTorch(bin))
+                ModelLoader.LoadWeights(model, source, new LoadOptions(KeepBFloat16: true));
+            var logits = model.Forward(ids, model.NewCache(), null);
+            if (golden.Has("out.logits") && (reduced is null || reduced.Compare.Contains("out.logits")))
+            {
+                var mine = new HostArray(logits.Shape, logits.To(DType.Float32).Contiguous().ToArray());
+                var r = TensorComparison.Compare("out.logits", mine, golden.Get("out.logits"), tol);
+                results.Add(r with { Name = $"{CheckpointFiles.TorchBin}:{r.Name}" });
+            }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or CheckpointException
+                                      or ModelConfigReadException)
+        {
+            error = e.Message;
+            return false;
+        }
     }
 
     private static void CheckStates(List<TensorResult> results, GoldenCase golden, CausalLm model,

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Ssm.Engine.IO;
 
 namespace Ssm.Engine.Models.Loading;
@@ -27,20 +26,6 @@ public static class CheckpointFiles
             $"[checkpoint] {dir} holds none of {ShardIndex}, {Safetensors}, {TorchBin}", dir);
     }
 
-    /// <summary>pytorch_model.bin goes to <c>Ssm.Engine.IO.TorchCheckpoint.Open(path)</c>, found at run time so
-    /// that the reader is used as soon as it is part of Ssm.Engine.</summary>
-    public static ITensorSource OpenTorch(string path)
-    {
-        var open = typeof(ITensorSource).Assembly.GetType("Ssm.Engine.IO.TorchCheckpoint")
-            ?.GetMethod("Open", BindingFlags.Public | BindingFlags.Static, [typeof(string)]);
-        if (open is null)
-            throw new NotSupportedException($"[checkpoint] {path}: no pytorch_model.bin reader " +
-                "(Ssm.Engine.IO.TorchCheckpoint) is available; convert the checkpoint to safetensors");
-        try { return (ITensorSource)open.Invoke(null, [path])!; }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
-        }
-    }
+    /// <summary>Opens a PyTorch <c>pytorch_model.bin</c> (zip + restricted pickle) as a tensor source.</summary>
+    public static ITensorSource OpenTorch(string path) => TorchCheckpoint.Open(path);
 }
