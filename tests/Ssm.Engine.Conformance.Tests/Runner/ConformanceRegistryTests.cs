@@ -39,7 +39,7 @@ public class ConformanceRegistryTests
         Assert.Contains(registry.LoadErrors,
             e => e.Contains(nameof(BrokenFamily)) && e.Contains("needs a GPU context"));
         Assert.IsType<DiscoverableTokenizer>(registry.Tokenizer);
-        Assert.Null(registry.Models);
+        Assert.IsType<Ssm.Engine.Conformance.Models.ModelConformance>(registry.Models);
     }
 
     [Fact]
