@@ -26,9 +26,9 @@ public sealed class VimBlockFamily : IOpFamily
 }
 
 /// <summary><c>vim_model</c> (FORMAT.md 4.12): the VisionMamba classifier. The model is built from the case's
-/// checkpoint (<c>checkpoint</c> metadata, relative to the golden set root) and checked to load by name; the
-/// case's input tensors then replace its parameters as autograd leaves so that the image and parameter gradients
-/// of the logits are returned too.</summary>
+/// checkpoint (<c>checkpoint</c> metadata, relative to the golden set root), which must load by name and hold
+/// exactly the case's parameter inputs; those inputs then replace its parameters as autograd leaves so that the
+/// image and parameter gradients of the logits are returned too.</summary>
 public sealed class VimModelFamily : IOpFamily
 {
     /// <inheritdoc/>
@@ -47,6 +47,8 @@ public sealed class VimModelFamily : IOpFamily
             {
                 if (!t.TryGetValue(path, out var leaf))
                     throw new InvalidDataException($"[vim_model] {golden.Path} has no in.{path}");
+                if (!model.GetParameter(path).ToArray().AsSpan().SequenceEqual(leaf.ToArray()))
+                    throw new InvalidDataException($"[vim_model] checkpoint tensor {path} differs from in.{path}");
                 model.SetParameter(path, leaf);
             }
             var o = model.Forward(t["x"]);
