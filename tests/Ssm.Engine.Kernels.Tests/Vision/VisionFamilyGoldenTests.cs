@@ -11,6 +11,9 @@ public class VisionFamilyGoldenTests
     public static IEnumerable<object[]> GatedCnnCases => GoldenPaths.OpCaseData("gated_cnn_block");
     public static IEnumerable<object[]> NcSsdCases => GoldenPaths.OpCaseData("nc_ssd");
     public static IEnumerable<object[]> VssdMixerCases => GoldenPaths.OpCaseData("vssd_mixer");
+    public static IEnumerable<object[]> VimBlockCases => GoldenPaths.OpCaseData("vim_block");
+    public static IEnumerable<object[]> VimModelCases => GoldenPaths.OpCaseData("vim_model");
+    public static IEnumerable<object[]> Ss2dCases => GoldenPaths.OpCaseData("ss2d");
 
     [Theory]
     [MemberData(nameof(CrossScanCases))]
@@ -31,4 +34,16 @@ public class VisionFamilyGoldenTests
     [Theory]
     [MemberData(nameof(VssdMixerCases))]
     public void VssdMixer_MatchesGolden(string file) => GoldenFamilyCheck.Run(new VssdMixerFamily(), file);
+
+    [Theory]
+    [MemberData(nameof(VimBlockCases))]
+    public void VimBlock_MatchesGolden(string file) => GoldenFamilyCheck.Run(new VimBlockFamily(), file);
+
+    [Theory]
+    [MemberData(nameof(VimModelCases))]
+    public void VimModel_MatchesGolden(string file) => GoldenFamilyCheck.Run(new VimModelFamily(), file);
+
+    [Theory]
+    [MemberData(nameof(Ss2dCases))]
+    public void Ss2d_MatchesGolden(string file) => GoldenFamilyCheck.Run(new Ss2dFamily(), file);
 }
