@@ -12,12 +12,14 @@ public interface IOpFamily
     /// <summary>The family name as written in the golden metadata.</summary>
     string Family { get; }
 
-    /// <summary>Algorithm variants; each runs as its own case (<c>id#variant</c>). Empty for a single algorithm.</summary>
+    /// <summary>Algorithm variants; each runs as its own case (<c>id#variant</c>). Empty for a single
+    /// algorithm.</summary>
     IReadOnlyList<string> Algorithms { get; }
 
     /// <summary>True when the device can run this family (otherwise the case is skipped with a reason).</summary>
     bool Supports(DeviceSpec device) => device.Kind == DeviceKind.Cpu;
 
-    /// <summary>Computes outputs and gradients. <paramref name="algorithm"/> is null when <see cref="Algorithms"/> is empty.</summary>
+    /// <summary>Computes outputs and gradients. <paramref name="algorithm"/> is null when
+    /// <see cref="Algorithms"/> is empty.</summary>
     IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device);
 }

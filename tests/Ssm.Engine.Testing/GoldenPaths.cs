@@ -3,7 +3,8 @@ namespace Ssm.Engine.Testing;
 /// <summary>Locates the golden reference set (<c>../shared/golden</c> beside the checkout).</summary>
 public static class GoldenPaths
 {
-    /// <summary>The golden set root; walks up from the test binary until a <c>shared/golden</c> sibling is found.</summary>
+    /// <summary>The golden set root; walks up from the test binary until a <c>shared/golden</c> sibling is
+    /// found.</summary>
     public static string Root { get; } = Find();
 
     private static string Find()
@@ -17,7 +18,8 @@ public static class GoldenPaths
             if (Directory.Exists(candidate) && File.Exists(Path.Combine(candidate, "FORMAT.md"))) return candidate;
             dir = dir.Parent;
         }
-        throw new DirectoryNotFoundException("golden set not found: expected ../shared/golden beside the checkout (or set SSM_GOLDEN_DIR)");
+        throw new DirectoryNotFoundException(
+            "golden set not found: expected ../shared/golden beside the checkout (or set SSM_GOLDEN_DIR)");
     }
 
     /// <summary>All op case files of one family (<c>ops/&lt;family&gt;/*.safetensors</c>), sorted.</summary>

@@ -2,7 +2,8 @@
 // op(X) = X or Xᵀ; lda/ldb/ldc are row strides of the stored matrices (BLAS row-major convention).
 namespace Ssm.Engine.Kernels.MatMul;
 
-/// <summary>Single-precision matrix multiply: <see cref="Reference"/> loops and the fast <see cref="Cpu"/> path.</summary>
+/// <summary>Single-precision matrix multiply: <see cref="Reference"/> loops and the fast <see cref="Cpu"/>
+/// path.</summary>
 public static partial class Gemm
 {
     /// <summary>Checks operand sizes; messages name the operand.</summary>
@@ -20,9 +21,12 @@ public static partial class Gemm
     private static void CheckOperand(string name, int rows, int cols, int ld, int length)
     {
         if (rows == 0 || cols == 0) return;
-        if (ld < cols) throw new ArgumentException($"[gemm] ld{name.ToLowerInvariant()}={ld} < {cols} columns of {name}");
+        if (ld < cols)
+            throw new ArgumentException($"[gemm] ld{name.ToLowerInvariant()}={ld} < {cols} columns of {name}");
         long need = (long)(rows - 1) * ld + cols;
-        if (length < need) throw new ArgumentException($"[gemm] {name} holds {length} values, needs {need} ({rows}x{cols}, ld {ld})");
+        if (length < need)
+            throw new ArgumentException(
+                $"[gemm] {name} holds {length} values, needs {need} ({rows}x{cols}, ld {ld})");
     }
 
     /// <summary>Plain triple loop with float64 accumulation: the specification and test oracle.</summary>

@@ -51,7 +51,8 @@ public sealed class ModelConformance : IModelConformance
             int diff = want.Zip(got).Count(p => p.First != p.Second);
             results.Add(new TensorResult("out.gen_tokens", diff, 0));
         }
-        if (!TorchTwinCheck(results, golden, dir, ids, tol, reduced, out string? error)) return CaseOutcome.Error(error!);
+        if (!TorchTwinCheck(results, golden, dir, ids, tol, reduced, out string? error))
+            return CaseOutcome.Error(error!);
         return CaseOutcome.FromTensors(results);
     }
 

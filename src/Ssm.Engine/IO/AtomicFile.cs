@@ -4,13 +4,15 @@ namespace Ssm.Engine.IO;
 /// the content goes to a temporary file in the same directory, is flushed, then renamed over the target.</summary>
 public static class AtomicFile
 {
-    /// <summary>Writes through <paramref name="write"/> and renames into place; the temporary file is removed on failure.</summary>
+    /// <summary>Writes through <paramref name="write"/> and renames into place; the temporary file is removed on
+    /// failure.</summary>
     public static void Write(string path, Action<FileStream> write)
     {
         string full = System.IO.Path.GetFullPath(path);
         string dir = System.IO.Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        string tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string name = System.IO.Path.GetFileName(full);
+        string tmp = System.IO.Path.Combine(dir, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
