@@ -66,9 +66,28 @@ public static partial class SelectiveScan
             ReadOnlySpan<float> u = x.U.AsSpan(seq, L);
             float dskip = x.D is null ? 0f : x.D[d];
             bool rev = o.Reverse;
+            // Gate, vectorised over L: gy = dy·silu(z) = dy·s·z (known before the recompute, so the pair path
+            // accumulates dC there);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)), finished below.
+            if (dy is null) gyv.Clear();
+            else dy.AsSpan(seq, L).CopyTo(gyv);
+            ReadOnlySpan<float> z = x.Z is null ? default : x.Z.AsSpan(seq, L);
+            Span<float> dz = x.Z is null ? default : g.Z!.AsSpan(seq, L);
+            if (x.Z is not null)
+            {
+                TensorPrimitives.Sigmoid(z, tmp);                       // s
+                TensorPrimitives.Multiply(gyv, tmp, dz);                // dy·s
+                TensorPrimitives.Multiply(dz, z, gyv);                  // gy = dy·s·z
+            }
+            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
             // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
             // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
-            for (int step = 0; step < L; step++)
+            bool pair = np == 2 * w;
+            if (pair)
+            {
+                RecomputePair(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dcRef, dts, u, gyv,
+                    ref h, ref e, ref sB);
+            }
+            else for (int step = 0; step < L; step++)
             {
                 int t = rev ? L - 1 - step : step;
                 float dt = dts[t], dtu = dt * u[t];
@@ -86,18 +105,9 @@ public static partial class SelectiveScan
             }
             RowSums(wk.SB, yPre);
             if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
-            // Gate, vectorised over L: gy = dy·silu(z);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)).
-            if (dy is null) gyv.Clear();
-            else dy.AsSpan(seq, L).CopyTo(gyv);
             if (x.Z is not null)
             {
-                ReadOnlySpan<float> z = x.Z.AsSpan(seq, L);
-                Span<float> dz = g.Z!.AsSpan(seq, L);
-                TensorPrimitives.Sigmoid(z, tmp);                       // s
-                TensorPrimitives.Multiply(gyv, yPre, dz);
-                TensorPrimitives.Multiply(dz, tmp, dz);                 // dy·yPre·s
-                TensorPrimitives.Multiply(gyv, tmp, gyv);
-                TensorPrimitives.Multiply(gyv, z, gyv);                 // gy = dy·s·z
+                TensorPrimitives.Multiply(dz, yPre, dz);                // dy·yPre·s
                 TensorPrimitives.Multiply(z, tmp, tmp);
                 TensorPrimitives.Subtract(z, tmp, tmp);                 // z·(1 − s)
                 TensorPrimitives.Add(tmp, 1f, tmp);
@@ -110,8 +120,12 @@ public static partial class SelectiveScan
             ref float gh = ref ghs[0];
             ref float dA = ref part.A[row * np];
             ref float dbRef = ref (s.VariableB ? ref wk.DB![p.BaseB(b, d)] : ref part.InvB![row * np]);
-            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
-            for (int step = L - 1; step >= 0; step--)
+            if (pair)
+            {
+                ReversePair(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dbRef, dts, u, gyv,
+                    ref h, ref e, ref sB, ref sA, ref gh, ref dA);
+            }
+            else for (int step = L - 1; step >= 0; step--)
             {
                 int t = rev ? L - 1 - step : step;
                 float dt = dts[t];
@@ -150,6 +164,70 @@ public static partial class SelectiveScan
             part.D[row] = TensorPrimitives.Dot(gyv, u);
             part.Bias[row] = TensorPrimitives.Sum(ddelta);
             if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
+        }
+
+        /// <summary>The forward recompute for Np = 2 vector widths (N = 16 on AVX): A and the state stay in
+        /// registers; the states and decays are stored for the reverse pass, and dC += gy·h is accumulated
+        /// here while h is in registers.</summary>
+        private static void RecomputePair(int L, bool rev, ref float a, ref float bRef, nint bStride, ref float cRef,
+            nint cStride, ref float dcRef, ReadOnlySpan<float> dts, ReadOnlySpan<float> u, ReadOnlySpan<float> gyv,
+            ref float h, ref float e, ref float sB)
+        {
+            int w = Vector<float>.Count;
+            Vector<float> a0 = Load(ref a, 0) * KernelMath.Log2E, a1 = Load(ref a, w) * KernelMath.Log2E;
+            Vector<float> h0 = Load(ref h, 0), h1 = Load(ref h, w);
+            for (int step = 0; step < L; step++)
+            {
+                int t = rev ? L - 1 - step : step;
+                float dt = dts[t], dtu = dt * u[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * 2 * w;
+                Vector<float> e0 = KernelMath.Exp2(a0 * dt), e1 = KernelMath.Exp2(a1 * dt);
+                Store(ref e, hs0, e0);
+                Store(ref e, hs0 + w, e1);
+                h0 = Vector.FusedMultiplyAdd(e0, h0, Load(ref bRef, bo) * dtu);
+                h1 = Vector.FusedMultiplyAdd(e1, h1, Load(ref bRef, bo + w) * dtu);
+                Store(ref h, hs0 + 2 * w, h0);
+                Store(ref h, hs0 + 3 * w, h1);
+                Store(ref sB, (nint)t * w,
+                    Vector.FusedMultiplyAdd(h1, Load(ref cRef, co + w), h0 * Load(ref cRef, co)));
+                Vector<float> gy = new(gyv[t]);
+                Store(ref dcRef, co, Vector.FusedMultiplyAdd(gy, h0, Load(ref dcRef, co)));
+                Store(ref dcRef, co + w, Vector.FusedMultiplyAdd(gy, h1, Load(ref dcRef, co + w)));
+            }
+        }
+
+        /// <summary>The reverse-time recurrence for Np = 2 vector widths: A, the state cotangent gh and the
+        /// row's dA stay in registers (the general loop round-trips them through memory every token); dC was
+        /// accumulated by <see cref="RecomputePair"/>.</summary>
+        private static void ReversePair(int L, bool rev, ref float a, ref float bRef, nint bStride, ref float cRef,
+            nint cStride, ref float dbRef, ReadOnlySpan<float> dts, ReadOnlySpan<float> u,
+            ReadOnlySpan<float> gyv, ref float h, ref float e, ref float sB, ref float sA, ref float gh, ref float dA)
+        {
+            int w = Vector<float>.Count;
+            Vector<float> a0 = Load(ref a, 0), a1 = Load(ref a, w), g0 = Load(ref gh, 0), g1 = Load(ref gh, w);
+            Vector<float> dA0 = Load(ref dA, 0), dA1 = Load(ref dA, w);
+            for (int step = L - 1; step >= 0; step--)
+            {
+                int t = rev ? L - 1 - step : step;
+                float dt = dts[t], gy = gyv[t], du = dt * u[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * 2 * w;
+                Vector<float> n0 = Vector.FusedMultiplyAdd(new Vector<float>(gy), Load(ref cRef, co), g0);
+                Vector<float> n1 = Vector.FusedMultiplyAdd(new Vector<float>(gy), Load(ref cRef, co + w), g1);
+                Store(ref dbRef, bo, Vector.FusedMultiplyAdd(n0, new Vector<float>(du), Load(ref dbRef, bo)));
+                Store(ref dbRef, bo + w, Vector.FusedMultiplyAdd(n1, new Vector<float>(du), Load(ref dbRef, bo + w)));
+                Store(ref sB, (nint)t * w,
+                    Vector.FusedMultiplyAdd(n1, Load(ref bRef, bo + w), n0 * Load(ref bRef, bo)));
+                g0 = n0 * Load(ref e, hs0);
+                g1 = n1 * Load(ref e, hs0 + w);
+                Vector<float> w0 = g0 * Load(ref h, hs0), w1 = g1 * Load(ref h, hs0 + w);
+                Store(ref sA, (nint)t * w, Vector.FusedMultiplyAdd(w1, a1, w0 * a0));
+                dA0 = Vector.FusedMultiplyAdd(w0, new Vector<float>(dt), dA0);
+                dA1 = Vector.FusedMultiplyAdd(w1, new Vector<float>(dt), dA1);
+            }
+            Store(ref gh, 0, g0);
+            Store(ref gh, w, g1);
+            Store(ref dA, 0, dA0);
+            Store(ref dA, w, dA1);
         }
 
         /// <summary>sums[t] = Σ of the w lanes of vector t in <paramref name="v"/> ((L, w) row-major); on 8-lane
