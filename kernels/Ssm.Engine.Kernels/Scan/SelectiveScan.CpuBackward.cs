@@ -72,12 +72,7 @@ public static partial class SelectiveScan
             else dy.AsSpan(seq, L).CopyTo(gyv);
             ReadOnlySpan<float> z = x.Z is null ? default : x.Z.AsSpan(seq, L);
             Span<float> dz = x.Z is null ? default : g.Z!.AsSpan(seq, L);
-            if (x.Z is not null)
-            {
-                TensorPrimitives.Sigmoid(z, tmp);                       // s
-                TensorPrimitives.Multiply(gyv, tmp, dz);                // dy·s
-                TensorPrimitives.Multiply(dz, z, gyv);                  // gy = dy·s·z
-            }
+            if (x.Z is not null) GatePrologue(z, gyv, tmp, dz);       // tmp = s, dz = dy·s, gy = dy·s·z
             ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
             // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
             // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
@@ -105,14 +100,7 @@ public static partial class SelectiveScan
             }
             RowSums(wk.SB, yPre);
             if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
-            if (x.Z is not null)
-            {
-                TensorPrimitives.Multiply(dz, yPre, dz);                // dy·yPre·s
-                TensorPrimitives.Multiply(z, tmp, tmp);
-                TensorPrimitives.Subtract(z, tmp, tmp);                 // z·(1 − s)
-                TensorPrimitives.Add(tmp, 1f, tmp);
-                TensorPrimitives.Multiply(dz, tmp, dz);
-            }
+            if (x.Z is not null) GateEpilogue(z, tmp, yPre, dz);      // dz = dy·s·yPre·(1 + z·(1 − s))
             // Reverse-time recurrence: g = gh + gy·C_t;  gh ← g ⊙ e.  Σ g·B and Σ g·e·h_prev·A go to SB, SA.
             Span<float> ghs = stackalloc float[np];
             ghs.Clear();
@@ -148,22 +136,87 @@ public static partial class SelectiveScan
                 Store(ref sB, (nint)t * w, vsB);
                 Store(ref sA, (nint)t * w, vsA);
             }
-            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw), softplus' = sigmoid (= 1 above 20).
+            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw).
             Span<float> sumB = yPre, sumA = tmp;
             RowSums(wk.SB, sumB);
             RowSums(wk.SA, sumA);
-            Span<float> du = g.U.AsSpan(seq, L), ddelta = g.Delta.AsSpan(seq, L);
-            TensorPrimitives.Multiply(dts, sumB, du);
-            if (x.D is not null) TensorPrimitives.MultiplyAdd(gyv, dskip, du, du);
-            TensorPrimitives.MultiplyAdd(u, sumB, sumA, ddelta);
-            if (o.DeltaSoftplus)
-            {
-                TensorPrimitives.Sigmoid(raw, raw);
-                TensorPrimitives.Multiply(ddelta, raw, ddelta);
-            }
-            part.D[row] = TensorPrimitives.Dot(gyv, u);
-            part.Bias[row] = TensorPrimitives.Sum(ddelta);
+            (part.D[row], part.Bias[row]) = RowEpilogue(dts, raw, u, gyv, sumB, sumA, dskip, x.D is not null,
+                o.DeltaSoftplus, g.U.AsSpan(seq, L), g.Delta.AsSpan(seq, L));
             if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
+        }
+
+        /// <summary>s = sigmoid(z) into <paramref name="sig"/>, dz = dy·s, gy = dy·s·z (gy holds dy on entry):
+        /// one pass instead of one per operation.</summary>
+        private static void GatePrologue(ReadOnlySpan<float> z, Span<float> gy, Span<float> sig, Span<float> dz)
+        {
+            int w = Vector<float>.Count, i = 0, L = z.Length;
+            var nl2e = new Vector<float>(-KernelMath.Log2E);
+            for (; i + w <= L; i += w)
+            {
+                var zv = new Vector<float>(z[i..]);
+                Vector<float> sv = Vector<float>.One / (Vector<float>.One + KernelMath.Exp2(zv * nl2e));
+                Vector<float> ds = new Vector<float>(gy[i..]) * sv;
+                sv.CopyTo(sig[i..]);
+                ds.CopyTo(dz[i..]);
+                (ds * zv).CopyTo(gy[i..]);
+            }
+            for (; i < L; i++)
+            {
+                float sv = KernelMath.Sigmoid(z[i]);
+                sig[i] = sv;
+                dz[i] = gy[i] * sv;
+                gy[i] = dz[i] * z[i];
+            }
+        }
+
+        /// <summary>dz ← dz·yPre·(1 + z·(1 − s)) (dz = dy·s on entry).</summary>
+        private static void GateEpilogue(ReadOnlySpan<float> z, ReadOnlySpan<float> sig, ReadOnlySpan<float> yPre,
+            Span<float> dz)
+        {
+            int w = Vector<float>.Count, i = 0, L = z.Length;
+            for (; i + w <= L; i += w)
+            {
+                var zv = new Vector<float>(z[i..]);
+                Vector<float> f = Vector.FusedMultiplyAdd(zv, Vector<float>.One - new Vector<float>(sig[i..]),
+                    Vector<float>.One);
+                (new Vector<float>(dz[i..]) * new Vector<float>(yPre[i..]) * f).CopyTo(dz[i..]);
+            }
+            for (; i < L; i++) dz[i] = dz[i] * yPre[i] * (1f + z[i] * (1f - sig[i]));
+        }
+
+        /// <summary>du = dt·ΣgB (+ gy·D);  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw) in one pass, returning the
+        /// row's dD = Σ gy·u and d delta_bias = Σ ddelta. softplus'(raw) = sigmoid(raw) = exp(raw − softplus(raw))
+        /// from the dt already computed (exactly 1 above the softplus threshold, where dt = raw).</summary>
+        private static (float DD, float DBias) RowEpilogue(ReadOnlySpan<float> dts, ReadOnlySpan<float> raw,
+            ReadOnlySpan<float> u, ReadOnlySpan<float> gy, ReadOnlySpan<float> sumB, ReadOnlySpan<float> sumA,
+            float dskip, bool hasD, bool softplus, Span<float> du, Span<float> ddelta)
+        {
+            int w = Vector<float>.Count, i = 0, L = dts.Length;
+            Vector<float> vd = new(dskip), l2e = new(KernelMath.Log2E), accD = Vector<float>.Zero;
+            Vector<float> accB = Vector<float>.Zero;
+            for (; i + w <= L; i += w)
+            {
+                Vector<float> dt = new(dts[i..]), sb = new(sumB[i..]), uv = new(u[i..]), g = new(gy[i..]);
+                Vector<float> duv = dt * sb;
+                if (hasD) duv = Vector.FusedMultiplyAdd(g, vd, duv);
+                duv.CopyTo(du[i..]);
+                Vector<float> dd = Vector.FusedMultiplyAdd(uv, sb, new Vector<float>(sumA[i..]));
+                if (softplus) dd *= KernelMath.Exp2((new Vector<float>(raw[i..]) - dt) * l2e);
+                dd.CopyTo(ddelta[i..]);
+                accD = Vector.FusedMultiplyAdd(g, uv, accD);
+                accB += dd;
+            }
+            float sD = Vector.Sum(accD), sBias = Vector.Sum(accB);
+            for (; i < L; i++)
+            {
+                du[i] = dts[i] * sumB[i] + (hasD ? gy[i] * dskip : 0f);
+                float dd = u[i] * sumB[i] + sumA[i];
+                if (softplus) dd *= MathF.Exp(raw[i] - dts[i]);
+                ddelta[i] = dd;
+                sD += gy[i] * u[i];
+                sBias += dd;
+            }
+            return (sD, sBias);
         }
 
         /// <summary>The forward recompute for Np = 2 vector widths (N = 16 on AVX): A and the state stay in
