@@ -10,6 +10,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ssm.Engine.Kernels.Common;
 
 namespace Ssm.Engine.Kernels.Ssd;
@@ -84,6 +85,7 @@ public static partial class Ssd
                 for (int t0 = 0; t0 < s.L;)
                 {
                     int tb = PrepareRescaled(cz, b, h, t0, 0, pp, w);
+                    Prefetch(c, b, h, t0 + tb, Math.Min(s.L, t0 + tb + TokenBlock), dx, dz);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
                     Cotangents(c, b, h, t0, tb, bw, null);
                     float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
@@ -148,6 +150,7 @@ public static partial class Ssd
                 {
                     int tb = ReverseBlock(c, b, h, tEnd, w, an);
                     int t0 = tEnd - tb;
+                    Prefetch(c, b, h, Math.Max(0, t0 - TokenBlock), t0, dx, dz);
                     PrepareTokens(cz, b, h, t0, tb, 0, pp, w, decay: false);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
                     Cotangents(c, b, h, t0, tb, bw, w.Lam);
@@ -190,6 +193,31 @@ public static partial class Ssd
                     for (int p = 0; p < P; p++)
                     for (int n = 0; n < s.N; n++)
                         dh0[stateOff + p * s.N + n] = a0 * w.State[n * pp + p];
+                }
+            }
+        }
+
+        /// <summary>Prefetches the (B, L, H, P) rows of x, z, dy, dx, dz for tokens [t0, t1) of head h. One head walks
+        /// its tokens at a stride of H·P floats, past the hardware prefetchers' page limit, so without this every
+        /// token row of the next block is a demand miss (the glue around the sweeps was latency-bound).</summary>
+        private static unsafe void Prefetch(Core c, int b, int h, int t0, int t1, float[] dx, float[]? dz)
+        {
+            if (!Sse.IsSupported || t0 >= t1) return;
+            var s = c.S;
+            int P = s.P;
+            fixed (float* px = c.X, pz = c.Z, py = c.Y, pdx = dx, pdz = dz)
+            {
+                for (int t = t0; t < t1; t++)
+                {
+                    long ix = ((long)(b * s.L + t) * s.H + h) * P;
+                    for (int p = 0; p < P; p += 16)
+                    {
+                        Sse.Prefetch0(px + ix + p);
+                        Sse.Prefetch0(py + ix + p);
+                        Sse.Prefetch0(pdx + ix + p);
+                        if (pz != null) Sse.Prefetch0(pz + ix + p);
+                        if (pdz != null) Sse.Prefetch0(pdz + ix + p);
+                    }
                 }
             }
         }
