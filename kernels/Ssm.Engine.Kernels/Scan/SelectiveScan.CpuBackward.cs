@@ -66,9 +66,23 @@ public static partial class SelectiveScan
             ReadOnlySpan<float> u = x.U.AsSpan(seq, L);
             float dskip = x.D is null ? 0f : x.D[d];
             bool rev = o.Reverse;
+            // Gate, vectorised over L: gy = dy·silu(z) = dy·s·z (known before the recompute, so the pair path
+            // accumulates dC there);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)), finished below.
+            if (dy is null) gyv.Clear();
+            else dy.AsSpan(seq, L).CopyTo(gyv);
+            ReadOnlySpan<float> z = x.Z is null ? default : x.Z.AsSpan(seq, L);
+            Span<float> dz = x.Z is null ? default : g.Z!.AsSpan(seq, L);
+            if (x.Z is not null) GatePrologue(z, gyv, tmp, dz);       // tmp = s, dz = dy·s, gy = dy·s·z
+            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
             // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
             // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
-            for (int step = 0; step < L; step++)
+            bool pair = np == 2 * w;
+            if (pair)
+            {
+                RecomputePair(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dcRef, dts, u, gyv,
+                    ref h, ref e, ref sB);
+            }
+            else for (int step = 0; step < L; step++)
             {
                 int t = rev ? L - 1 - step : step;
                 float dt = dts[t], dtu = dt * u[t];
@@ -86,23 +100,7 @@ public static partial class SelectiveScan
             }
             RowSums(wk.SB, yPre);
             if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
-            // Gate, vectorised over L: gy = dy·silu(z);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)).
-            if (dy is null) gyv.Clear();
-            else dy.AsSpan(seq, L).CopyTo(gyv);
-            if (x.Z is not null)
-            {
-                ReadOnlySpan<float> z = x.Z.AsSpan(seq, L);
-                Span<float> dz = g.Z!.AsSpan(seq, L);
-                TensorPrimitives.Sigmoid(z, tmp);                       // s
-                TensorPrimitives.Multiply(gyv, yPre, dz);
-                TensorPrimitives.Multiply(dz, tmp, dz);                 // dy·yPre·s
-                TensorPrimitives.Multiply(gyv, tmp, gyv);
-                TensorPrimitives.Multiply(gyv, z, gyv);                 // gy = dy·s·z
-                TensorPrimitives.Multiply(z, tmp, tmp);
-                TensorPrimitives.Subtract(z, tmp, tmp);                 // z·(1 − s)
-                TensorPrimitives.Add(tmp, 1f, tmp);
-                TensorPrimitives.Multiply(dz, tmp, dz);
-            }
+            if (x.Z is not null) GateEpilogue(z, tmp, yPre, dz);      // dz = dy·s·yPre·(1 + z·(1 − s))
             // Reverse-time recurrence: g = gh + gy·C_t;  gh ← g ⊙ e.  Σ g·B and Σ g·e·h_prev·A go to SB, SA.
             Span<float> ghs = stackalloc float[np];
             ghs.Clear();
@@ -110,8 +108,12 @@ public static partial class SelectiveScan
             ref float gh = ref ghs[0];
             ref float dA = ref part.A[row * np];
             ref float dbRef = ref (s.VariableB ? ref wk.DB![p.BaseB(b, d)] : ref part.InvB![row * np]);
-            ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
-            for (int step = L - 1; step >= 0; step--)
+            if (pair)
+            {
+                ReversePair(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dbRef, dts, u, gyv,
+                    ref h, ref e, ref sB, ref sA, ref gh, ref dA);
+            }
+            else for (int step = L - 1; step >= 0; step--)
             {
                 int t = rev ? L - 1 - step : step;
                 float dt = dts[t];
@@ -134,22 +136,151 @@ public static partial class SelectiveScan
                 Store(ref sB, (nint)t * w, vsB);
                 Store(ref sA, (nint)t * w, vsA);
             }
-            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw), softplus' = sigmoid (= 1 above 20).
+            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw).
             Span<float> sumB = yPre, sumA = tmp;
             RowSums(wk.SB, sumB);
             RowSums(wk.SA, sumA);
-            Span<float> du = g.U.AsSpan(seq, L), ddelta = g.Delta.AsSpan(seq, L);
-            TensorPrimitives.Multiply(dts, sumB, du);
-            if (x.D is not null) TensorPrimitives.MultiplyAdd(gyv, dskip, du, du);
-            TensorPrimitives.MultiplyAdd(u, sumB, sumA, ddelta);
-            if (o.DeltaSoftplus)
-            {
-                TensorPrimitives.Sigmoid(raw, raw);
-                TensorPrimitives.Multiply(ddelta, raw, ddelta);
-            }
-            part.D[row] = TensorPrimitives.Dot(gyv, u);
-            part.Bias[row] = TensorPrimitives.Sum(ddelta);
+            (part.D[row], part.Bias[row]) = RowEpilogue(dts, raw, u, gyv, sumB, sumA, dskip, x.D is not null,
+                o.DeltaSoftplus, g.U.AsSpan(seq, L), g.Delta.AsSpan(seq, L));
             if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
+        }
+
+        /// <summary>s = sigmoid(z) into <paramref name="sig"/>, dz = dy·s, gy = dy·s·z (gy holds dy on entry):
+        /// one pass instead of one per operation.</summary>
+        private static void GatePrologue(ReadOnlySpan<float> z, Span<float> gy, Span<float> sig, Span<float> dz)
+        {
+            int w = Vector<float>.Count, i = 0, L = z.Length;
+            var nl2e = new Vector<float>(-KernelMath.Log2E);
+            for (; i + w <= L; i += w)
+            {
+                var zv = new Vector<float>(z[i..]);
+                Vector<float> sv = Vector<float>.One / (Vector<float>.One + KernelMath.Exp2(zv * nl2e));
+                Vector<float> ds = new Vector<float>(gy[i..]) * sv;
+                sv.CopyTo(sig[i..]);
+                ds.CopyTo(dz[i..]);
+                (ds * zv).CopyTo(gy[i..]);
+            }
+            for (; i < L; i++)
+            {
+                float sv = KernelMath.Sigmoid(z[i]);
+                sig[i] = sv;
+                dz[i] = gy[i] * sv;
+                gy[i] = dz[i] * z[i];
+            }
+        }
+
+        /// <summary>dz ← dz·yPre·(1 + z·(1 − s)) (dz = dy·s on entry).</summary>
+        private static void GateEpilogue(ReadOnlySpan<float> z, ReadOnlySpan<float> sig, ReadOnlySpan<float> yPre,
+            Span<float> dz)
+        {
+            int w = Vector<float>.Count, i = 0, L = z.Length;
+            for (; i + w <= L; i += w)
+            {
+                var zv = new Vector<float>(z[i..]);
+                Vector<float> f = Vector.FusedMultiplyAdd(zv, Vector<float>.One - new Vector<float>(sig[i..]),
+                    Vector<float>.One);
+                (new Vector<float>(dz[i..]) * new Vector<float>(yPre[i..]) * f).CopyTo(dz[i..]);
+            }
+            for (; i < L; i++) dz[i] = dz[i] * yPre[i] * (1f + z[i] * (1f - sig[i]));
+        }
+
+        /// <summary>du = dt·ΣgB (+ gy·D);  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw) in one pass, returning the
+        /// row's dD = Σ gy·u and d delta_bias = Σ ddelta. softplus'(raw) = sigmoid(raw) = exp(raw − softplus(raw))
+        /// from the dt already computed (exactly 1 above the softplus threshold, where dt = raw).</summary>
+        private static (float DD, float DBias) RowEpilogue(ReadOnlySpan<float> dts, ReadOnlySpan<float> raw,
+            ReadOnlySpan<float> u, ReadOnlySpan<float> gy, ReadOnlySpan<float> sumB, ReadOnlySpan<float> sumA,
+            float dskip, bool hasD, bool softplus, Span<float> du, Span<float> ddelta)
+        {
+            int w = Vector<float>.Count, i = 0, L = dts.Length;
+            Vector<float> vd = new(dskip), l2e = new(KernelMath.Log2E), accD = Vector<float>.Zero;
+            Vector<float> accB = Vector<float>.Zero;
+            for (; i + w <= L; i += w)
+            {
+                Vector<float> dt = new(dts[i..]), sb = new(sumB[i..]), uv = new(u[i..]), g = new(gy[i..]);
+                Vector<float> duv = dt * sb;
+                if (hasD) duv = Vector.FusedMultiplyAdd(g, vd, duv);
+                duv.CopyTo(du[i..]);
+                Vector<float> dd = Vector.FusedMultiplyAdd(uv, sb, new Vector<float>(sumA[i..]));
+                if (softplus) dd *= KernelMath.Exp2((new Vector<float>(raw[i..]) - dt) * l2e);
+                dd.CopyTo(ddelta[i..]);
+                accD = Vector.FusedMultiplyAdd(g, uv, accD);
+                accB += dd;
+            }
+            float sD = Vector.Sum(accD), sBias = Vector.Sum(accB);
+            for (; i < L; i++)
+            {
+                du[i] = dts[i] * sumB[i] + (hasD ? gy[i] * dskip : 0f);
+                float dd = u[i] * sumB[i] + sumA[i];
+                if (softplus) dd *= MathF.Exp(raw[i] - dts[i]);
+                ddelta[i] = dd;
+                sD += gy[i] * u[i];
+                sBias += dd;
+            }
+            return (sD, sBias);
+        }
+
+        /// <summary>The forward recompute for Np = 2 vector widths (N = 16 on AVX): A and the state stay in
+        /// registers; the states and decays are stored for the reverse pass, and dC += gy·h is accumulated
+        /// here while h is in registers.</summary>
+        private static void RecomputePair(int L, bool rev, ref float a, ref float bRef, nint bStride, ref float cRef,
+            nint cStride, ref float dcRef, ReadOnlySpan<float> dts, ReadOnlySpan<float> u, ReadOnlySpan<float> gyv,
+            ref float h, ref float e, ref float sB)
+        {
+            int w = Vector<float>.Count;
+            Vector<float> a0 = Load(ref a, 0) * KernelMath.Log2E, a1 = Load(ref a, w) * KernelMath.Log2E;
+            Vector<float> h0 = Load(ref h, 0), h1 = Load(ref h, w);
+            for (int step = 0; step < L; step++)
+            {
+                int t = rev ? L - 1 - step : step;
+                float dt = dts[t], dtu = dt * u[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * 2 * w;
+                Vector<float> e0 = KernelMath.Exp2(a0 * dt), e1 = KernelMath.Exp2(a1 * dt);
+                Store(ref e, hs0, e0);
+                Store(ref e, hs0 + w, e1);
+                h0 = Vector.FusedMultiplyAdd(e0, h0, Load(ref bRef, bo) * dtu);
+                h1 = Vector.FusedMultiplyAdd(e1, h1, Load(ref bRef, bo + w) * dtu);
+                Store(ref h, hs0 + 2 * w, h0);
+                Store(ref h, hs0 + 3 * w, h1);
+                Store(ref sB, (nint)t * w,
+                    Vector.FusedMultiplyAdd(h1, Load(ref cRef, co + w), h0 * Load(ref cRef, co)));
+                Vector<float> gy = new(gyv[t]);
+                Store(ref dcRef, co, Vector.FusedMultiplyAdd(gy, h0, Load(ref dcRef, co)));
+                Store(ref dcRef, co + w, Vector.FusedMultiplyAdd(gy, h1, Load(ref dcRef, co + w)));
+            }
+        }
+
+        /// <summary>The reverse-time recurrence for Np = 2 vector widths: A, the state cotangent gh and the
+        /// row's dA stay in registers (the general loop round-trips them through memory every token); dC was
+        /// accumulated by <see cref="RecomputePair"/>.</summary>
+        private static void ReversePair(int L, bool rev, ref float a, ref float bRef, nint bStride, ref float cRef,
+            nint cStride, ref float dbRef, ReadOnlySpan<float> dts, ReadOnlySpan<float> u,
+            ReadOnlySpan<float> gyv, ref float h, ref float e, ref float sB, ref float sA, ref float gh, ref float dA)
+        {
+            int w = Vector<float>.Count;
+            Vector<float> a0 = Load(ref a, 0), a1 = Load(ref a, w), g0 = Load(ref gh, 0), g1 = Load(ref gh, w);
+            Vector<float> dA0 = Load(ref dA, 0), dA1 = Load(ref dA, w);
+            for (int step = L - 1; step >= 0; step--)
+            {
+                int t = rev ? L - 1 - step : step;
+                float dt = dts[t], gy = gyv[t], du = dt * u[t];
+                nint bo = t * bStride, co = t * cStride, hs0 = (nint)step * 2 * w;
+                Vector<float> n0 = Vector.FusedMultiplyAdd(new Vector<float>(gy), Load(ref cRef, co), g0);
+                Vector<float> n1 = Vector.FusedMultiplyAdd(new Vector<float>(gy), Load(ref cRef, co + w), g1);
+                Store(ref dbRef, bo, Vector.FusedMultiplyAdd(n0, new Vector<float>(du), Load(ref dbRef, bo)));
+                Store(ref dbRef, bo + w, Vector.FusedMultiplyAdd(n1, new Vector<float>(du), Load(ref dbRef, bo + w)));
+                Store(ref sB, (nint)t * w,
+                    Vector.FusedMultiplyAdd(n1, Load(ref bRef, bo + w), n0 * Load(ref bRef, bo)));
+                g0 = n0 * Load(ref e, hs0);
+                g1 = n1 * Load(ref e, hs0 + w);
+                Vector<float> w0 = g0 * Load(ref h, hs0), w1 = g1 * Load(ref h, hs0 + w);
+                Store(ref sA, (nint)t * w, Vector.FusedMultiplyAdd(w1, a1, w0 * a0));
+                dA0 = Vector.FusedMultiplyAdd(w0, new Vector<float>(dt), dA0);
+                dA1 = Vector.FusedMultiplyAdd(w1, new Vector<float>(dt), dA1);
+            }
+            Store(ref gh, 0, g0);
+            Store(ref gh, w, g1);
+            Store(ref dA, 0, dA0);
+            Store(ref dA, w, dA1);
         }
 
         /// <summary>sums[t] = Σ of the w lanes of vector t in <paramref name="v"/> ((L, w) row-major); on 8-lane

@@ -10,6 +10,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Ssm.Engine.Kernels.Common;
 
 namespace Ssm.Engine.Kernels.Ssd;
 
@@ -73,6 +75,8 @@ public static partial class Ssd
             int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
             int stateOff = (b * s.H + h) * P * s.N;
             bool withY = c.Z is not null;
+            // The shared token preparation without the gate (filled by PrepareGates in one vector pass).
+            Core cz = withY ? c with { Z = null } : c;
             LoadState(c, b, h, 0, pp, w);
             fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, sums = bw.Sums,
                    cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm, lamp = w.Lam, dbAcc = bw.DB, dcAcc = bw.DC)
@@ -80,8 +84,10 @@ public static partial class Ssd
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
                 for (int t0 = 0; t0 < s.L;)
                 {
-                    int tb = PrepareRescaled(c, b, h, t0, 0, pp, w);
-                    Cotangents(c, b, h, t0, tb, bw);
+                    int tb = PrepareRescaled(cz, b, h, t0, 0, pp, w);
+                    Prefetch(c, b, h, t0 + tb, Math.Min(s.L, t0 + tb + TokenBlock), dx, dz);
+                    if (withY) PrepareGates(c, b, h, t0, tb, w);
+                    Cotangents(c, b, h, t0, tb, bw, null);
                     float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
                     new Span<float>(cdots, tb).Clear();
@@ -117,6 +123,11 @@ public static partial class Ssd
                         int t = t0 + i, it = (b * s.L + t) * s.H + h;
                         float lam = w.Lam[i];
                         bw.CDot[t] = cdots[i];
+                        if (c.D is null || c.D.Length == s.H)
+                        {
+                            GateAndSkipHead(c, it, i, h, lam, w, bw, dx, dz, dDpart, b * s.H + h);
+                            continue;
+                        }
                         if (withY) TensorPrimitives.Multiply(w.Y.AsSpan(i * pp, P), lam, w.Y.AsSpan(i * pp, P));
                         GateAndSkip(c, it, i, h, w, bw, dx, dz, dDpart, (b * s.H + h));
                     }
@@ -139,10 +150,10 @@ public static partial class Ssd
                 {
                     int tb = ReverseBlock(c, b, h, tEnd, w, an);
                     int t0 = tEnd - tb;
-                    PrepareTokens(c, b, h, t0, tb, 0, pp, w, decay: false);
-                    Cotangents(c, b, h, t0, tb, bw);
-                    for (int i = 0; i < tb; i++)
-                        TensorPrimitives.Multiply(bw.Gy.AsSpan(i * pp, pp), 1f / w.Lam[i], bw.Gy.AsSpan(i * pp, pp));
+                    Prefetch(c, b, h, Math.Max(0, t0 - TokenBlock), t0, dx, dz);
+                    PrepareTokens(cz, b, h, t0, tb, 0, pp, w, decay: false);
+                    if (withY) PrepareGates(c, b, h, t0, tb, w);
+                    Cotangents(c, b, h, t0, tb, bw, w.Lam);
                     float anEnd = tEnd < s.L ? MathF.Exp(c.DA[(b * s.L + tEnd) * s.H + h]) : 1f, gam0 = w.Lam[0];
                     new Span<float>(du, tb * pp).Clear();
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
@@ -168,11 +179,8 @@ public static partial class Ssd
                         int t = t0 + i, it = (b * s.L + t) * s.H + h;
                         float gam = w.Lam[i];
                         float sc = c.Scale?[it] ?? 1f;
-                        var durow = bw.Du.AsSpan(i * pp, P);
-                        TensorPrimitives.Multiply(durow, gam, durow);
-                        var xrow = c.X.AsSpan(it * P, P);
-                        float dsc = TensorPrimitives.Dot(durow, xrow);
-                        TensorPrimitives.MultiplyAdd(durow, sc, dx.AsSpan(it * P, P), dx.AsSpan(it * P, P));
+                        float dsc = ScaleDu(bw.Du.AsSpan(i * pp, P), gam, c.X.AsSpan(it * P, P), sc,
+                            dx.AsSpan(it * P, P));
                         if (ddtv is not null) ddtv[it] = dsc;
                         run += bw.CDot[t] - (double)sc * dsc;
                         ddA[it] = (float)(run + fin);
@@ -185,6 +193,31 @@ public static partial class Ssd
                     for (int p = 0; p < P; p++)
                     for (int n = 0; n < s.N; n++)
                         dh0[stateOff + p * s.N + n] = a0 * w.State[n * pp + p];
+                }
+            }
+        }
+
+        /// <summary>Prefetches the (B, L, H, P) rows of x, z, dy, dx, dz for tokens [t0, t1) of head h. One head walks
+        /// its tokens at a stride of H·P floats, past the hardware prefetchers' page limit, so without this every
+        /// token row of the next block is a demand miss (the glue around the sweeps was latency-bound).</summary>
+        private static unsafe void Prefetch(Core c, int b, int h, int t0, int t1, float[] dx, float[]? dz)
+        {
+            if (!Sse.IsSupported || t0 >= t1) return;
+            var s = c.S;
+            int P = s.P;
+            fixed (float* px = c.X, pz = c.Z, py = c.Y, pdx = dx, pdz = dz)
+            {
+                for (int t = t0; t < t1; t++)
+                {
+                    long ix = ((long)(b * s.L + t) * s.H + h) * P;
+                    for (int p = 0; p < P; p += 16)
+                    {
+                        Sse.Prefetch0(px + ix + p);
+                        Sse.Prefetch0(py + ix + p);
+                        Sse.Prefetch0(pdx + ix + p);
+                        if (pz != null) Sse.Prefetch0(pz + ix + p);
+                        if (pdz != null) Sse.Prefetch0(pdz + ix + p);
+                    }
                 }
             }
         }
@@ -209,17 +242,125 @@ public static partial class Ssd
         }
 
         /// <summary>Gy rows = dy·silu(z) (or dy), zero-padded to Pp.</summary>
-        private static void Cotangents(Core c, int b, int h, int t0, int tb, BackwardScratch bw)
+        private static void Cotangents(Core c, int b, int h, int t0, int tb, BackwardScratch bw, float[]? lam)
         {
             var s = c.S;
-            int pp = c.Pp;
+            int pp = c.Pp, P = s.P, v = Lanes;
             for (int i = 0; i < tb; i++)
             {
-                int ix = ((b * s.L + t0 + i) * s.H + h) * s.P;
+                int ix = ((b * s.L + t0 + i) * s.H + h) * P;
                 var row = bw.Gy.AsSpan(i * pp, pp);
-                row[s.P..].Clear();
-                if (c.Z is null) c.Y.AsSpan(ix, s.P).CopyTo(row);
-                else TensorPrimitives.Multiply(c.Y.AsSpan(ix, s.P), bw.W.Gate.AsSpan(i * pp, s.P), row[..s.P]);
+                row[P..].Clear();
+                var dy = c.Y.AsSpan(ix, P);
+                if (c.Z is null && lam is null)
+                {
+                    dy.CopyTo(row);
+                    continue;
+                }
+                ReadOnlySpan<float> gate = c.Z is null ? default : bw.W.Gate.AsSpan(i * pp, P);
+                float inv = lam is null ? 1f : 1f / lam[i];
+                var vi = new Vector<float>(inv);
+                int p = 0;
+                for (; p + v <= P; p += v)
+                {
+                    var g = new Vector<float>(dy[p..]);
+                    if (c.Z is not null) g *= new Vector<float>(gate[p..]);
+                    if (lam is not null) g *= vi;
+                    g.CopyTo(row[p..]);
+                }
+                for (; p < P; p++)
+                {
+                    float g = c.Z is null ? dy[p] : dy[p] * gate[p];
+                    row[p] = lam is null ? g : g * inv;
+                }
+            }
+        }
+
+        /// <summary>du ← Γ·du;  dx += s·du;  returns Σ du·x (the dt-scale gradient), in one pass.</summary>
+        private static float ScaleDu(Span<float> du, float gam, ReadOnlySpan<float> x, float sc, Span<float> dx)
+        {
+            int v = Lanes, p = 0, P = du.Length;
+            Vector<float> vg = new(gam), vs = new(sc), acc = Vector<float>.Zero;
+            for (; p + v <= P; p += v)
+            {
+                var d = new Vector<float>(du[p..]) * vg;
+                d.CopyTo(du[p..]);
+                acc = Vector.FusedMultiplyAdd(d, new Vector<float>(x[p..]), acc);
+                Vector.FusedMultiplyAdd(d, vs, new Vector<float>(dx[p..])).CopyTo(dx[p..]);
+            }
+            float dot = Vector.Sum(acc);
+            for (; p < P; p++)
+            {
+                du[p] *= gam;
+                dot += du[p] * x[p];
+                dx[p] += du[p] * sc;
+            }
+            return dot;
+        }
+
+        /// <summary><see cref="GateAndSkip"/> for D per head (or none) in one vector pass, with the λ scale of the
+        /// pre-gate output folded in: dz = dy·(λ·Y + D·x)·silu'(z), dD += gy·x, dx = gy·D.</summary>
+        private static void GateAndSkipHead(Core c, int it, int i, int h, float lam, Scratch w, BackwardScratch bw,
+            float[] dx, float[]? dz, double[]? dDpart, int item)
+        {
+            var s = c.S;
+            int P = s.P, pp = c.Pp, v = Lanes, ir = i * pp, ix = it * P, p = 0;
+            bool hasD = c.D is not null, hasZ = c.Z is not null;
+            float dh = hasD ? c.D![h] : 0f;
+            Vector<float> vd = new(dh), vl = new(lam), acc = Vector<float>.Zero, one = Vector<float>.One;
+            for (; p + v <= P; p += v)
+            {
+                var xv = new Vector<float>(c.X.AsSpan(ix + p));
+                var gv = new Vector<float>(bw.Gy.AsSpan(ir + p));
+                if (hasZ)
+                {
+                    var pre = Vector.FusedMultiplyAdd(vd, xv, new Vector<float>(w.Y.AsSpan(ir + p)) * vl);
+                    var sg = new Vector<float>(w.Sig.AsSpan(ir + p));
+                    var zv = new Vector<float>(c.Z!.AsSpan(ix + p));
+                    (new Vector<float>(c.Y.AsSpan(ix + p)) * pre * sg * Vector.FusedMultiplyAdd(zv, one - sg, one))
+                        .CopyTo(dz!.AsSpan(ix + p));
+                }
+                (gv * vd).CopyTo(dx.AsSpan(ix + p));
+                acc = Vector.FusedMultiplyAdd(gv, xv, acc);
+            }
+            float dot = Vector.Sum(acc);
+            for (; p < P; p++)
+            {
+                float xp = c.X[ix + p], gp = bw.Gy[ir + p];
+                if (hasZ)
+                {
+                    float yp = w.Y[ir + p] * lam + dh * xp, sg = w.Sig[ir + p], zp = c.Z![ix + p];
+                    dz![ix + p] = c.Y[ix + p] * yp * sg * (1f + zp * (1f - sg));
+                }
+                dx[ix + p] = gp * dh;
+                dot += gp * xp;
+            }
+            if (hasD) dDpart![item] += dot;
+        }
+
+        /// <summary>Sig = sigmoid(z), Gate = silu(z) = sig·z for rows 0..tb of the token block at t0, as one vector
+        /// pass per row (instead of TensorPrimitives.Sigmoid and Multiply per token).</summary>
+        private static void PrepareGates(Core c, int b, int h, int t0, int tb, Scratch w)
+        {
+            var s = c.S;
+            int pp = c.Pp, P = s.P, v = Lanes;
+            var nl2e = new Vector<float>(-KernelMath.Log2E);
+            for (int i = 0; i < tb; i++)
+            {
+                int iz = ((b * s.L + t0 + i) * s.H + h) * P, ir = i * pp, p = 0;
+                for (; p + v <= P; p += v)
+                {
+                    var zv = new Vector<float>(c.Z.AsSpan(iz + p));
+                    var sv = Vector<float>.One / (Vector<float>.One + KernelMath.Exp2(zv * nl2e));
+                    sv.CopyTo(w.Sig.AsSpan(ir + p));
+                    (sv * zv).CopyTo(w.Gate.AsSpan(ir + p));
+                }
+                for (; p < P; p++)
+                {
+                    float z = c.Z![iz + p], sg = KernelMath.Sigmoid(z);
+                    w.Sig[ir + p] = sg;
+                    w.Gate[ir + p] = sg * z;
+                }
             }
         }
 
