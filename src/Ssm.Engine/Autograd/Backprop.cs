@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Ops;
 using Ssm.Engine.Tensors;
 
@@ -23,7 +24,7 @@ internal static class Backprop
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance)
         {
-            [root] = seed?.Detach() ?? Tensor.Full(root.Shape, 1.0, root.DType),
+            [root] = seed?.Detach() ?? Tensor.Full(root.Shape, 1.0, root.DType).To(root.Device),
         };
         foreach (var t in order) // outputs before the inputs they were computed from
         {
@@ -58,7 +59,8 @@ internal static class Backprop
         var c = g.Contiguous();
         // A gradient may alias another tensor's storage (views of an upstream gradient, or the same
         // tensor handed to several inputs): a leaf gets its own buffer so in-place updates stay local.
-        leaf.Grad = leaf.Grad is null ? Tensor.Zeros(c.Shape, c.DType).CopyFrom(c) : F.Add(leaf.Grad, c);
+        if (c.Device.IsGpu()) leaf.Grad = leaf.Grad is null ? DeviceOps.Clone(c) : F.Add(leaf.Grad, c);
+        else leaf.Grad = leaf.Grad is null ? Tensor.Zeros(c.Shape, c.DType).CopyFrom(c) : F.Add(leaf.Grad, c);
     }
 
     /// <summary>Non-leaf and leaf tensors that require grad, ordered so each precedes its inputs.</summary>
