@@ -25,6 +25,7 @@ public sealed partial class Tensor : IDisposable
             if (DType != DType.Float32)
                 throw new NotSupportedException($"[to] only float32 tensors can live on {device}; got {DType}");
             var host = from.IsGpu() ? Download() : Materialize();
+            if (NumEl == 0) return Tape.Record(ZerosOn(device, Shape.ToArray()), "to", [this], g => [g.To(from)]);
             var gpu = DeviceRegistry.Get(device);
             var buffer = new DeviceBuffer(device, gpu.Upload(host.Span<float>()));
             gpu.Synchronize(); // the host span must not be read after this call returns

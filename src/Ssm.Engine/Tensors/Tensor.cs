@@ -188,6 +188,7 @@ public sealed partial class Tensor
     public override string ToString()
     {
         string head = $"Tensor({ShapeUtil.Format(Shape)}, {DType}";
+        if (Device.IsGpu()) return head + $", {Device})"; // printing must not read device memory
         if (NumEl > 16) return head + ")";
         return head + ", [" + string.Join(", ", ToDoubleArray().Select(v => v.ToString("G6"))) + "])";
     }

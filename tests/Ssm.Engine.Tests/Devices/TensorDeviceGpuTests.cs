@@ -54,6 +54,21 @@ public sealed class TensorDeviceGpuTests
     }
 
     [Fact]
+    public void To_EmptyTensor_RoundTrips()
+    {
+        using var d = Tensor.Zeros(0, 3).To(TensorDeviceGpuFixture.Warp4);
+        Assert.Equal(new[] { 0, 3 }, d.Shape);
+        Assert.Empty(d.To(DeviceSpec.Cpu).ToArray());
+    }
+
+    [Fact]
+    public void ToString_OnDevice_NamesTheDeviceWithoutReadingData()
+    {
+        using var d = Tensor.Randn(seed: 2, 2, 2).To(TensorDeviceGpuFixture.Warp32);
+        Assert.Equal("Tensor([2, 2], Float32, ilgpu-cpu-warp32)", d.ToString());
+    }
+
+    [Fact]
     public void To_NonFloat32_IsNotSupported()
     {
         var x = Tensor.FromArray(new double[] { 1, 2 }, 2);
@@ -88,6 +103,11 @@ public sealed class TensorDeviceGpuTests
         Assert.True(d.IsDisposed);
         Assert.Equal(before, DeviceRegistry.LiveBuffers(device));
         Assert.Throws<ObjectDisposedException>(() => d.To(DeviceSpec.Cpu));
+
+        using (var x = Tensor.Randn(seed: 7, 3, 3).To(device))
+        using (var y = F.MatMul(x, x))
+            Assert.Equal(before + 2, DeviceRegistry.LiveBuffers(device));
+        Assert.Equal(before, DeviceRegistry.LiveBuffers(device));
     }
 
     [Fact]
