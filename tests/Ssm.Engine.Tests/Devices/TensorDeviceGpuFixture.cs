@@ -7,8 +7,8 @@ namespace Ssm.Engine.Tests.Devices;
 /// oversubscribed and buffer counts are not disturbed by a parallel class.</summary>
 public sealed class TensorDeviceGpuFixture
 {
-    public static readonly DeviceSpec Warp4 = new(DeviceKind.IlgpuCpu);
-    public static readonly DeviceSpec Warp32 = new(DeviceKind.IlgpuCpuWarp32);
+    public static readonly DeviceSpec Warp4 = DeviceSpec.IlgpuCpu;
+    public static readonly DeviceSpec Warp32 = DeviceSpec.IlgpuCpuWarp32;
 
     public static TheoryData<string> Devices => new() { "ilgpu-cpu", "ilgpu-cpu-warp32" };
 

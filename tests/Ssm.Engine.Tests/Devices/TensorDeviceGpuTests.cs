@@ -33,6 +33,15 @@ public sealed class TensorDeviceGpuTests
     }
 
     [Fact]
+    public void Factories_NameTheSameDevicesAsParse()
+    {
+        Assert.Equal(DeviceSpec.Parse("ilgpu-cpu"), DeviceSpec.IlgpuCpu);
+        Assert.Equal(DeviceSpec.Parse("ilgpu-cpu-warp32"), DeviceSpec.IlgpuCpuWarp32);
+        Assert.Equal(DeviceSpec.Parse("cuda:1"), DeviceSpec.Cuda(1));
+        Assert.Equal(DeviceSpec.Parse("opencl"), DeviceSpec.OpenCL());
+    }
+
+    [Fact]
     public void To_DeviceToDevice_CopiesThroughTheHost()
     {
         var x = Tensor.Randn(seed: 4, 3, 5);
