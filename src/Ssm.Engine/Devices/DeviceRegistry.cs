@@ -71,6 +71,7 @@ internal sealed class DeviceBuffer : IDisposable
     {
         var b = Interlocked.Exchange(ref buffer, null);
         if (b is null) return;
+        Gpu.Synchronize(); // launches still queued on the stream may read or write this buffer
         b.Dispose();
         DeviceRegistry.Track(Spec, -1);
     }
