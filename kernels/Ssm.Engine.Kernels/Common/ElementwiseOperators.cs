@@ -112,3 +112,57 @@ public readonly struct MaxReduction : IReduceOperator
     /// <inheritdoc/>
     public double Apply(double a, double b) => Math.Max(a, b);
 }
+
+/// <summary>−x.</summary>
+public readonly struct NegOperator : IUnaryOperator
+{
+    /// <inheritdoc/>
+    public float Apply(float x) => -x;
+
+    /// <inheritdoc/>
+    public double Apply(double x) => -x;
+}
+
+/// <summary>tanh(x).</summary>
+public readonly struct TanhOperator : IUnaryOperator
+{
+    /// <inheritdoc/>
+    public float Apply(float x) => MathF.Tanh(x);
+
+    /// <inheritdoc/>
+    public double Apply(double x) => Math.Tanh(x);
+}
+
+/// <summary>d silu / dx, <see cref="KernelMath.SiluGrad(float)"/>.</summary>
+public readonly struct SiluGradOperator : IUnaryOperator
+{
+    /// <inheritdoc/>
+    public float Apply(float x) => KernelMath.SiluGrad(x);
+
+    /// <inheritdoc/>
+    public double Apply(double x) => KernelMath.SiluGrad(x);
+}
+
+/// <summary>d softplus / dx, <see cref="KernelMath.SoftplusGrad(float)"/>.</summary>
+public readonly struct SoftplusGradOperator : IUnaryOperator
+{
+    /// <inheritdoc/>
+    public float Apply(float x) => KernelMath.SoftplusGrad(x);
+
+    /// <inheritdoc/>
+    public double Apply(double x) => KernelMath.SoftplusGrad(x);
+}
+
+/// <summary>a − b.</summary>
+public readonly struct SubOperator : IBinaryOperator
+{
+    /// <inheritdoc/>
+    public float Apply(float a, float b) => a - b;
+}
+
+/// <summary>a / b.</summary>
+public readonly struct DivOperator : IBinaryOperator
+{
+    /// <inheritdoc/>
+    public float Apply(float a, float b) => a / b;
+}

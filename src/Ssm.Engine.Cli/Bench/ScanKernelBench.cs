@@ -1,3 +1,8 @@
+// With --device the Gpu kernel classes run through their host overloads: each timed call includes the uploads
+// and downloads (Options says "host-io"), and the Gpu path is checked against the Reference in Setup.
+using Ssm.Engine.Conformance.Families;
+using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.Scan;
 
 namespace Ssm.Engine.Cli.Bench;
@@ -37,8 +42,19 @@ internal static class ScanRoofline
         return (s, x);
     }
 
-    /// <summary>Runs Cpu and Reference on a small shape; null when they agree within the golden tolerance.</summary>
-    public static string? Validate(bool backward)
+    /// <summary>Opens <paramref name="device"/> and checks its Gpu path against the Reference on a small shape;
+    /// throws <see cref="InvalidOperationException"/> naming the bench and device when they differ.</summary>
+    public static GpuDevice OpenValidated(string bench, DeviceSpec device, Func<GpuDevice, string?> validate)
+    {
+        var gpu = FamilyDevices.Get(device);
+        if (validate(gpu) is { } mismatch)
+            throw new InvalidOperationException($"[{bench}] the Gpu path on {device} differs: {mismatch}");
+        return gpu;
+    }
+
+    /// <summary>Runs Cpu (or, given a device, Gpu) and Reference on a small shape; null when they agree within the
+    /// golden tolerance.</summary>
+    public static string? Validate(bool backward, GpuDevice? gpu = null)
     {
         var (s, xf) = Inputs(2, 5, 37, 16);
         var o = new SelectiveScanOptions(DeltaSoftplus: true);
@@ -49,11 +65,13 @@ internal static class ScanRoofline
         };
         var yf = new float[xf.U.Length];
         var yd = new double[xf.U.Length];
-        SelectiveScan.Cpu.Forward(s, o, xf, yf, null);
+        if (gpu is null) SelectiveScan.Cpu.Forward(s, o, xf, yf, null);
+        else SelectiveScan.Gpu.Forward(gpu, s, o, xf, yf, null);
         SelectiveScan.Reference.Forward(s, o, xd, yd, null);
         string? err = Compare("y", yf, yd, 1e-4);
         if (err is not null || !backward) return err;
-        var gf = SelectiveScan.Cpu.Backward(s, o, xf, xf.U, null);
+        var gf = gpu is null ? SelectiveScan.Cpu.Backward(s, o, xf, xf.U, null)
+            : SelectiveScan.Gpu.Backward(gpu, s, o, xf, xf.U, null);
         var gd = SelectiveScan.Reference.Backward(s, o, xd, xd.U, null);
         return Compare("du", gf.U, gd.U, 2e-4) ?? Compare("ddelta", gf.Delta, gd.Delta, 2e-4)
             ?? Compare("dA", gf.A, gd.A, 2e-4) ?? Compare("dB", gf.B, gd.B, 2e-4) ?? Compare("dC", gf.C, gd.C, 2e-4);
@@ -65,13 +83,26 @@ internal static class ScanRoofline
     {
         double max = want.Max(Math.Abs), err = 0;
         for (int i = 0; i < want.Length; i++) err = Math.Max(err, Math.Abs(got[i] - want[i]));
-        return err <= 1e-5 + rtol * max ? null : $"{name}: max|Cpu - Reference| {err:g3} (max|ref| {max:g3})";
+        return err <= 1e-5 + rtol * max ? null : $"{name}: max|got - Reference| {err:g3} (max|ref| {max:g3})";
     }
 }
 
-/// <summary><c>ssm bench scan</c>: Mamba-1 selective scan forward (Cpu), Mamba-130m options.</summary>
-public sealed class ScanKernelBench : IKernelBench
+/// <summary><c>ssm bench scan</c>: Mamba-1 selective scan forward (Cpu, or Gpu with --device), Mamba-130m
+/// options.</summary>
+public sealed class ScanKernelBench : IDeviceKernelBench
 {
+    private GpuDevice? _gpu;
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
+    public void Setup(IReadOnlyDictionary<string, int> shape, int threads, DeviceSpec device)
+    {
+        Setup(shape, threads);
+        _gpu = ScanRoofline.OpenValidated(Name, device, g => ScanRoofline.Validate(backward: false, g));
+    }
+
     private SelectiveScanShape _s;
     private SelectiveScanInputs<float> _x = null!;
     private SelectiveScanOptions _o;
@@ -90,6 +121,7 @@ public sealed class ScanKernelBench : IKernelBench
     /// <inheritdoc/>
     public void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        _gpu = null;
         (_s, _x) = ScanRoofline.Inputs(shape["B"], shape["D"], shape["L"], shape["N"]);
         _o = new SelectiveScanOptions(DeltaSoftplus: true, Threads: threads);
         _y = new float[_x.U.Length];
@@ -101,7 +133,11 @@ public sealed class ScanKernelBench : IKernelBench
     }
 
     /// <inheritdoc/>
-    public void Run() => SelectiveScan.Cpu.Forward(_s, _o, _x, _y, null);
+    public void Run()
+    {
+        if (_gpu is null) SelectiveScan.Cpu.Forward(_s, _o, _x, _y, null);
+        else SelectiveScan.Gpu.Forward(_gpu, _s, _o, _x, _y, null);
+    }
 
     /// <inheritdoc/>
     public double Flops { get; private set; }
@@ -113,12 +149,25 @@ public sealed class ScanKernelBench : IKernelBench
     public double? BoundMs { get; private set; }
 
     /// <inheritdoc/>
-    public string Options => "delta_bias,softplus,D,z";
+    public string Options => "delta_bias,softplus,D,z" + (_gpu is null ? "" : ",host-io");
 }
 
-/// <summary><c>ssm bench scan-bwd</c>: Mamba-1 selective scan backward (Cpu; recomputes the forward).</summary>
-public sealed class ScanBackwardKernelBench : IKernelBench
+/// <summary><c>ssm bench scan-bwd</c>: Mamba-1 selective scan backward (Cpu or Gpu; recomputes the forward).
+/// </summary>
+public sealed class ScanBackwardKernelBench : IDeviceKernelBench
 {
+    private GpuDevice? _gpu;
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
+    public void Setup(IReadOnlyDictionary<string, int> shape, int threads, DeviceSpec device)
+    {
+        Setup(shape, threads);
+        _gpu = ScanRoofline.OpenValidated(Name, device, g => ScanRoofline.Validate(backward: true, g));
+    }
+
     private SelectiveScanShape _s;
     private SelectiveScanInputs<float> _x = null!;
     private SelectiveScanOptions _o;
@@ -137,6 +186,7 @@ public sealed class ScanBackwardKernelBench : IKernelBench
     /// <inheritdoc/>
     public void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        _gpu = null;
         (_s, _x) = ScanRoofline.Inputs(shape["B"], shape["D"], shape["L"], shape["N"]);
         _o = new SelectiveScanOptions(DeltaSoftplus: true, Threads: threads);
         _dy = ScanRoofline.Fill(new Random(7), _x.U.Length, -1, 1);
@@ -149,7 +199,11 @@ public sealed class ScanBackwardKernelBench : IKernelBench
     }
 
     /// <inheritdoc/>
-    public void Run() => SelectiveScan.Cpu.Backward(_s, _o, _x, _dy, null);
+    public void Run()
+    {
+        if (_gpu is null) SelectiveScan.Cpu.Backward(_s, _o, _x, _dy, null);
+        else SelectiveScan.Gpu.Backward(_gpu, _s, _o, _x, _dy, null);
+    }
 
     /// <inheritdoc/>
     public double Flops { get; private set; }
@@ -161,12 +215,25 @@ public sealed class ScanBackwardKernelBench : IKernelBench
     public double? BoundMs { get; private set; }
 
     /// <inheritdoc/>
-    public string Options => "delta_bias,softplus,D,z";
+    public string Options => "delta_bias,softplus,D,z" + (_gpu is null ? "" : ",host-io");
 }
 
-/// <summary><c>ssm bench state-update</c>: one Mamba-1 decode step (Cpu).</summary>
-public sealed class StateUpdateKernelBench : IKernelBench
+/// <summary><c>ssm bench state-update</c>: one Mamba-1 decode step (Cpu, or Gpu with --device).</summary>
+public sealed class StateUpdateKernelBench : IDeviceKernelBench
 {
+    private GpuDevice? _gpu;
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
+    public void Setup(IReadOnlyDictionary<string, int> shape, int threads, DeviceSpec device)
+    {
+        var gpu = ScanRoofline.OpenValidated(Name, device, ValidateOn); // rebuilds the inputs at a small shape
+        Setup(shape, threads);
+        _gpu = gpu;
+    }
+
     private SelectiveStateUpdateShape _s;
     private SelectiveStateUpdateInputs<float> _x = null!;
     private SelectiveStateUpdateOptions _o;
@@ -180,7 +247,9 @@ public sealed class StateUpdateKernelBench : IKernelBench
         new Dictionary<string, int> { ["B"] = 1, ["D"] = 1536, ["N"] = 16 };
 
     /// <inheritdoc/>
-    public string? Validate()
+    public string? Validate() => ValidateOn(null);
+
+    private string? ValidateOn(GpuDevice? gpu)
     {
         Build(2, 7, 16, 1);
         var xd = new SelectiveStateUpdateInputs<double>
@@ -192,13 +261,15 @@ public sealed class StateUpdateKernelBench : IKernelBench
         var yd = new double[_y.Length];
         var sd = new double[_state.Length];
         SelectiveStateUpdate.Reference.Step(_s, _o, xd, yd, sd);
-        SelectiveStateUpdate.Cpu.Step(_s, _o, _x, _y, _state);
+        if (gpu is null) SelectiveStateUpdate.Cpu.Step(_s, _o, _x, _y, _state);
+        else SelectiveStateUpdate.Gpu.Step(gpu, _s, _o, _x, _y, _state);
         return ScanRoofline.Compare("y", _y, yd, 1e-4) ?? ScanRoofline.Compare("state", _state, sd, 1e-4);
     }
 
     /// <inheritdoc/>
     public void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        _gpu = null;
         Build(shape["B"], shape["D"], shape["N"], threads);
         double updates = (double)_s.Batch * _s.HeadDim * _s.State, bd = (double)_s.Batch * _s.HeadDim;
         Flops = 6 * updates + 8 * bd;
@@ -225,7 +296,11 @@ public sealed class StateUpdateKernelBench : IKernelBench
     }
 
     /// <inheritdoc/>
-    public void Run() => SelectiveStateUpdate.Cpu.Step(_s, _o, _x, _y, _state);
+    public void Run()
+    {
+        if (_gpu is null) SelectiveStateUpdate.Cpu.Step(_s, _o, _x, _y, _state);
+        else SelectiveStateUpdate.Gpu.Step(_gpu, _s, _o, _x, _y, _state);
+    }
 
     /// <inheritdoc/>
     public double Flops { get; private set; }
@@ -237,5 +312,5 @@ public sealed class StateUpdateKernelBench : IKernelBench
     public double? BoundMs { get; private set; }
 
     /// <inheritdoc/>
-    public string Options => "dt_bias,softplus,D,z";
+    public string Options => "dt_bias,softplus,D,z" + (_gpu is null ? "" : ",host-io");
 }

@@ -1,13 +1,29 @@
 // ssm bench ssd | ssd-recurrent | ssd-chunked | ssd-bwd: the Mamba-2 SSD CPU kernels at the M2 shape
 // (B 1, H 24, P 64, N 128, G 1, L 2048, Q 256), inputs like the C peer (dt in [0.01, 0.1], no softplus, D, z).
 // Bounds follow docs/performance.md: max(bytes / triad bandwidth, flops / FMA peak + exps / exp rate).
+// With --device the Ssd.Gpu host overloads run (each timed call includes uploads and downloads: Options says
+// "host-io"), after the Gpu path is checked against the Reference in Setup.
+using Ssm.Engine.Devices;
+using Ssm.Engine.Kernels.Gpu;
 using Ssm.Engine.Kernels.Ssd;
 
 namespace Ssm.Engine.Cli.Bench;
 
 /// <summary>Shared setup of the SSD benchmarks.</summary>
-public abstract class SsdKernelBenchBase : IKernelBench
+public abstract class SsdKernelBenchBase : IDeviceKernelBench
 {
+    private GpuDevice? _gpu;
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => Conformance.Families.FamilyDevices.IsGpuAvailable(device);
+
+    /// <inheritdoc/>
+    public void Setup(IReadOnlyDictionary<string, int> shape, int threads, DeviceSpec device)
+    {
+        Setup(shape, threads);
+        _gpu = ScanRoofline.OpenValidated(Name, device, ValidateOn);
+    }
+
     private SsdShape _shape;
     private SsdInputs<float>? _inputs;
     private float[] _y = [], _final = [], _dy = [], _dFinal = [];
@@ -35,7 +51,9 @@ public abstract class SsdKernelBenchBase : IKernelBench
     };
 
     /// <inheritdoc/>
-    public string? Validate()
+    public string? Validate() => ValidateOn(null);
+
+    private string? ValidateOn(GpuDevice? gpu)
     {
         var s = new SsdShape(2, 45, 4, 12, 2, 20);
         var x = Inputs(s, new Random(7));
@@ -47,7 +65,8 @@ public abstract class SsdKernelBenchBase : IKernelBench
             var want = SsdGradients<float>.Allocate(x);
             var got = SsdGradients<float>.Allocate(x);
             Ssd.Reference.Backward(s, o, x, dy, dF, want);
-            Ssd.Cpu.Backward(s, o, x, dy, dF, got);
+            if (gpu is null) Ssd.Cpu.Backward(s, o, x, dy, dF, got);
+            else Ssd.Gpu.Backward(gpu, s, o, x, dy, dF, got);
             return Compare("grad.x", want.X, got.X) ?? Compare("grad.dt", want.Dt, got.Dt) ??
                 Compare("grad.B", want.B, got.B) ?? Compare("grad.C", want.C, got.C) ??
                 Compare("grad.A", want.A, got.A);
@@ -55,7 +74,8 @@ public abstract class SsdKernelBenchBase : IKernelBench
         float[] y0 = new float[s.XLength], y1 = new float[s.XLength];
         float[] f0 = new float[s.StateLength], f1 = new float[s.StateLength];
         Ssd.Reference.Forward(s, o, x, y0, f0);
-        Ssd.Cpu.Forward(s, o, x, y1, f1);
+        if (gpu is null) Ssd.Cpu.Forward(s, o, x, y1, f1);
+        else Ssd.Gpu.Forward(gpu, s, o, x, y1, f1);
         return Compare("y", y0, y1) ?? Compare("final_states", f0, f1);
     }
 
@@ -73,6 +93,7 @@ public abstract class SsdKernelBenchBase : IKernelBench
     /// <inheritdoc/>
     public void Setup(IReadOnlyDictionary<string, int> shape, int threads)
     {
+        _gpu = null;
         int Get(string k) => shape.TryGetValue(k, out var v) ? v : DefaultShape[k];
         _shape = new SsdShape(Get("B"), Get("L"), Get("H"), Get("P"), Get("G"), Get("N"));
         _shape.Validate();
@@ -101,7 +122,12 @@ public abstract class SsdKernelBenchBase : IKernelBench
     public void Run()
     {
         var o = MakeOptions(_chunk);
-        if (IsBackward) Ssd.Cpu.Backward(_shape, o, _inputs!, _dy, _dFinal, _grads!);
+        if (_gpu is not null)
+        {
+            if (IsBackward) Ssd.Gpu.Backward(_gpu, _shape, o, _inputs!, _dy, _dFinal, _grads!);
+            else Ssd.Gpu.Forward(_gpu, _shape, o, _inputs!, _y, _final);
+        }
+        else if (IsBackward) Ssd.Cpu.Backward(_shape, o, _inputs!, _dy, _dFinal, _grads!);
         else Ssd.Cpu.Forward(_shape, o, _inputs!, _y, _final);
     }
 
@@ -150,7 +176,8 @@ public abstract class SsdKernelBenchBase : IKernelBench
     }
 
     /// <inheritdoc/>
-    public string Options => $"algorithm={AlgorithmName},Q={_chunk},D=none,z=none,softplus=false";
+    public string Options => $"algorithm={AlgorithmName},Q={_chunk},D=none,z=none,softplus=false" +
+        (_gpu is null ? "" : ",host-io");
 
     private string AlgorithmName => IsBackward ? "recurrent-backward"
         : Ssd.Cpu.Resolve(_shape, new SsdOptions { Algorithm = Algorithm }).ToString().ToLowerInvariant();

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Ops;
 using Ssm.Engine.Tensors;
 
@@ -21,10 +22,10 @@ internal static class Backprop
 
         using var _ = Tape.NoGrad();
         var order = TopologicalOrder(root);
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance)
-        {
-            [root] = seed?.Detach() ?? Tensor.Full(root.Shape, 1.0, root.DType),
-        };
+        var start = seed?.Detach() ?? Tensor.Full(root.Shape, 1.0, root.DType).To(root.Device);
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = start };
+        var made = new List<Tensor>(); // gradients this sweep created: device ones are freed at the end
+        if (seed is null) made.Add(start);
         foreach (var t in order) // outputs before the inputs they were computed from
         {
             if (!grads.Remove(t, out var g)) continue;
@@ -47,9 +48,29 @@ internal static class Backprop
                     throw new InvalidOperationException(
                         $"[{node.Name}] backward gave gradient {ShapeUtil.Format(gi.Shape)} " +
                         $"for input {i} of shape {ShapeUtil.Format(x.Shape)}");
-                grads[x] = grads.TryGetValue(x, out var prev) ? F.Add(prev, gi) : gi;
+                made.Add(gi);
+                if (grads.TryGetValue(x, out var prev)) made.Add(grads[x] = F.Add(prev, gi));
+                else grads[x] = gi;
             }
         }
+        if (made.Exists(g => g.Device.IsGpu())) FreeDeviceGradients(made, order, seed);
+    }
+
+    /// <summary>Disposes the device buffers of the intermediate gradients, which nothing can reach once the sweep
+    /// is over: leaf gradients are fresh copies, and storages shared with the forward graph or the seed are
+    /// kept. (Temporaries inside backward rules are not tracked here; the caller frees what it holds.)</summary>
+    private static void FreeDeviceGradients(List<Tensor> made, List<Tensor> order, Tensor? seed)
+    {
+        var keep = new HashSet<Storage>(ReferenceEqualityComparer.Instance);
+        if (seed is not null) keep.Add(seed.Storage);
+        foreach (var t in order)
+        {
+            keep.Add(t.Storage);
+            if (t.Grad is not null) keep.Add(t.Grad.Storage);
+            if (t.GradFn is not null) foreach (var x in t.GradFn.Inputs) keep.Add(x.Storage);
+        }
+        foreach (var g in made)
+            if (g.Device.IsGpu() && keep.Add(g.Storage)) g.Dispose();
     }
 
     private static void Accumulate(Tensor leaf, Tensor g)
@@ -58,7 +79,8 @@ internal static class Backprop
         var c = g.Contiguous();
         // A gradient may alias another tensor's storage (views of an upstream gradient, or the same
         // tensor handed to several inputs): a leaf gets its own buffer so in-place updates stay local.
-        leaf.Grad = leaf.Grad is null ? Tensor.Zeros(c.Shape, c.DType).CopyFrom(c) : F.Add(leaf.Grad, c);
+        if (c.Device.IsGpu()) leaf.Grad = leaf.Grad is null ? DeviceOps.Clone(c) : F.Add(leaf.Grad, c);
+        else leaf.Grad = leaf.Grad is null ? Tensor.Zeros(c.Shape, c.DType).CopyFrom(c) : F.Add(leaf.Grad, c);
     }
 
     /// <summary>Non-leaf and leaf tensors that require grad, ordered so each precedes its inputs.</summary>

@@ -22,6 +22,18 @@ public readonly record struct DeviceSpec(DeviceKind Kind, int Index = 0)
     /// <summary>The default CPU device.</summary>
     public static DeviceSpec Cpu => new(DeviceKind.Cpu);
 
+    /// <summary>ILGPU's CPU accelerator (4-wide warps).</summary>
+    public static DeviceSpec IlgpuCpu => new(DeviceKind.IlgpuCpu);
+
+    /// <summary>ILGPU's CPU accelerator with 32-wide warps, like an NVIDIA GPU.</summary>
+    public static DeviceSpec IlgpuCpuWarp32 => new(DeviceKind.IlgpuCpuWarp32);
+
+    /// <summary>The <paramref name="index"/>-th CUDA device.</summary>
+    public static DeviceSpec Cuda(int index = 0) => new(DeviceKind.Cuda, index);
+
+    /// <summary>The <paramref name="index"/>-th OpenCL device.</summary>
+    public static DeviceSpec OpenCL(int index = 0) => new(DeviceKind.OpenCL, index);
+
     /// <summary>Parses a device name; throws <see cref="ArgumentException"/> naming the value otherwise.</summary>
     public static DeviceSpec Parse(string text)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using Ssm.Engine.Devices;
 using Ssm.Engine.Tensors;
 
 namespace Ssm.Engine.Ops;
@@ -39,6 +40,7 @@ internal static class ElementwiseDriver
     /// <summary>y = op(x) as a new contiguous tensor (no autograd).</summary>
     public static Tensor Map<TOp>(string name, Tensor x, TOp op) where TOp : struct, IUnaryOp
     {
+        if (x.Device.IsGpu()) return DeviceOps.Map<TOp>(name, x);
         CheckFloat(name, x);
         var xc = x.Materialize();
         var y = Tensor.Zeros(x.Shape, x.DType);
@@ -58,6 +60,7 @@ internal static class ElementwiseDriver
     /// <summary>d = op(a, b) with numpy broadcasting, as a new contiguous tensor (no autograd).</summary>
     public static Tensor Zip<TOp>(string name, Tensor a, Tensor b, TOp op) where TOp : struct, IBinaryOp
     {
+        if (a.Device.IsGpu() || b.Device.IsGpu()) return DeviceOps.Zip<TOp>(name, a, b);
         CheckSameDType(name, a, b);
         CheckFloat(name, a);
         int[] shape = ShapeUtil.Broadcast(name, a.Shape, b.Shape);

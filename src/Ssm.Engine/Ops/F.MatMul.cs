@@ -1,4 +1,5 @@
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.MatMul;
 using Ssm.Engine.Tensors;
 
@@ -13,6 +14,7 @@ public static partial class F
     /// to float32. Float64 uses plain loops (gradient checks).</summary>
     public static Tensor MatMul(Tensor a, Tensor b)
     {
+        if (a.Device.IsGpu() || b.Device.IsGpu()) return DeviceOps.MatMul(a, b);
         if (a.Rank == 0 || b.Rank == 0)
             throw new ArgumentException(
                 $"[matmul] scalar operands {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)}");
@@ -61,7 +63,7 @@ public static partial class F
         MatMul(transposeA ? a.MT : a, transposeB ? b.MT : b);
 
     /// <summary>How a 2-D (rows, cols) view maps onto BLAS row-major storage, or null when it needs a copy.</summary>
-    private static (bool Trans, int Ld)? Layout(Tensor t)
+    internal static (bool Trans, int Ld)? Layout(Tensor t)
     {
         int rows = t.Shape[^2], cols = t.Shape[^1], sr = t.Strides[^2], sc = t.Strides[^1];
         if ((cols == 1 || sc == 1) && (rows == 1 || sr >= cols)) return (false, rows == 1 ? cols : sr);

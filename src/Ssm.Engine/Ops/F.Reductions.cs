@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Devices;
 using Ssm.Engine.Tensors;
 using Tensor = Ssm.Engine.Tensors.Tensor;
 
@@ -20,6 +21,7 @@ public static partial class F
     {
         ElementwiseDriver.CheckFloat("sum", x);
         int[] ax = NormAxes("sum", axes, x.Rank);
+        if (x.Device.IsGpu()) return DeviceOps.Reduce("sum", x, ax, keepDim, max: false);
         var y = x.Materialize();
         foreach (int a in ax.OrderByDescending(a => a)) y = ReduceAxis(y, a, max: false);
         int[] kept = y.Shape;
@@ -69,6 +71,7 @@ public static partial class F
     {
         ElementwiseDriver.CheckFloat("max", x);
         int[] ax = NormAxes("max", axes, x.Rank);
+        if (x.Device.IsGpu()) return DeviceOps.Reduce("max", x, ax, keepDim, max: true);
         if (x.NumEl == 0) throw new ArgumentException("[max] empty tensor");
         var y = x.Materialize();
         foreach (int a in ax.OrderByDescending(a => a)) y = ReduceAxis(y, a, max: true);

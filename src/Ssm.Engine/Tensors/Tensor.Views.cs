@@ -26,6 +26,7 @@ public sealed partial class Tensor
     public Tensor Contiguous()
     {
         if (IsContiguous) return this;
+        RequireDeviceContiguous("contiguous");
         var o = Zeros(Shape, DType);
         StridedCopy.Copy(this, o);
         return Tape.Record(o, "contiguous", [this], g => [g]);
@@ -207,6 +208,7 @@ public sealed partial class Tensor
     internal Tensor Materialize()
     {
         if (IsContiguous) return this;
+        RequireDeviceContiguous("contiguous");
         var o = Zeros(Shape, DType);
         StridedCopy.Copy(this, o);
         return o;

@@ -33,8 +33,9 @@ public sealed partial class Tensor
     /// <summary>Element type.</summary>
     public DType DType => Storage.DType;
 
-    /// <summary>Where the data lives (CPU only for now).</summary>
-    public DeviceSpec Device => DeviceSpec.Cpu;
+    /// <summary>Where the data lives: <see cref="DeviceSpec.Cpu"/>, or the ILGPU device a float32 tensor was
+    /// moved to with <see cref="To(DeviceSpec)"/>.</summary>
+    public DeviceSpec Device => Storage.Device;
 
     /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Length;
@@ -187,6 +188,7 @@ public sealed partial class Tensor
     public override string ToString()
     {
         string head = $"Tensor({ShapeUtil.Format(Shape)}, {DType}";
+        if (Device.IsGpu()) return head + $", {Device})"; // printing must not read device memory
         if (NumEl > 16) return head + ")";
         return head + ", [" + string.Join(", ", ToDoubleArray().Select(v => v.ToString("G6"))) + "])";
     }
@@ -218,6 +220,6 @@ public sealed partial class Tensor
     /// <summary>Scalar over tensor.</summary>
     public static Tensor operator /(double a, Tensor b) => F.Div(b.Scalar(a), b);
 
-    /// <summary>A 0-d tensor of this tensor's dtype holding <paramref name="value"/>.</summary>
-    public Tensor Scalar(double value) => Full([], value, DType);
+    /// <summary>A 0-d tensor of this tensor's dtype and device holding <paramref name="value"/>.</summary>
+    public Tensor Scalar(double value) => Device.IsGpu() ? Full([], value, DType).To(Device) : Full([], value, DType);
 }

@@ -18,15 +18,21 @@ public sealed class ElementwiseGpuTests(IlgpuCpuDevices devices)
         CheckMap<SigmoidOperator>(device, x);
         CheckMap<SiluOperator>(device, x);
         CheckMap<SoftplusOperator>(device, x);
+        CheckMap<NegOperator>(device, x);
+        CheckMap<TanhOperator>(device, x);
+        CheckMap<SiluGradOperator>(device, x);
+        CheckMap<SoftplusGradOperator>(device, x);
     }
 
     [Theory, MemberData(nameof(Kinds))]
-    public void Zip_MatchesReference_ForAddAndMul(GpuDeviceKind kind)
+    public void Zip_MatchesReference_ForEveryOperator(GpuDeviceKind kind)
     {
         var device = devices.Get(kind);
         float[] a = Close.Random(21, 77), b = Close.Random(22, 77);
         CheckZip<AddOperator>(device, a, b);
         CheckZip<MulOperator>(device, a, b);
+        CheckZip<SubOperator>(device, a, b);
+        CheckZip<DivOperator>(device, a, b);
     }
 
     [Theory, MemberData(nameof(Kinds))]
