@@ -1,6 +1,7 @@
 // Fused per-token pieces of a Mamba-1 decode step, on spans of one sequence row, allocation-free:
 //   conv:  buf (D, K) ← shift left, append x (D); x ← silu(Σ_k w[d, k]·buf[d, k] + bias[d])
-//   ssm:   dt = softplus(dt + dt_bias); state (D, N) ← exp(dt·A)·state + dt·B·x; y = (Σ_n state·C + Dskip·x)·silu(z)
+//   ssm:   dt = softplus(dt + dt_bias); state (D, N) ← exp(dt·A)·state + dt·B·x;
+//          y = (Σ_n state·C + Dskip·x)·silu(z)
 //   norm:  residual ← hidden + residual (or hidden when first); out = rmsnorm(residual) · weight
 namespace Ssm.Engine.Kernels.Decode;
 

@@ -62,6 +62,9 @@ public sealed class MambaDecoder
         model.Config.DIntermediate == 0
         && Enumerable.Range(0, model.Config.NLayer).All(i => model.Config.KindOf(i) == LayerKind.Mamba1);
 
+    /// <summary>The model's configuration.</summary>
+    public ModelConfig Config => _model.Config;
+
     /// <summary>Threads of the GEMVs (0: all cores; 1: the calling thread only, allocation-free).</summary>
     public int Threads { get; set; }
 

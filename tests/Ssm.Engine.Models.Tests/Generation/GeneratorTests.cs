@@ -12,6 +12,8 @@ public class GeneratorTests
 {
     [Theory]
     [InlineData("mamba1_l2_v256_tied", "hf")]
+    [InlineData("mamba1_l2_v1000_untied", "native")]
+    [InlineData("mamba2_l2_v256", "native")]
     [InlineData("hybrid_m2_gqa_mlp_l3_v256", "native")]
     public void Greedy_ReproducesTheGoldenContinuation(string name, string format)
     {
