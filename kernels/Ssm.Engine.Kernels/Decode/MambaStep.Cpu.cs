@@ -76,9 +76,9 @@ public static partial class MambaStep
             Span<float> output, double eps, bool first)
         {
             int d = hidden.Length;
-            Need("residual", residual.Length, d, $"(D) = ({d})");
-            Need("weight", weight.Length, d, $"(D) = ({d})");
-            Need("output", output.Length, d, $"(D) = ({d})");
+            Need("residual", residual.Length, d, "D", d);
+            Need("weight", weight.Length, d, "D", d);
+            Need("output", output.Length, d, "D", d);
             float ss = 0;
             for (int i = 0; i < d; i++)
             {

@@ -11,19 +11,22 @@ public static partial class MambaStep
 {
     internal const string Op = "[mamba_step]";
 
-    internal static void Need(string name, int got, long want, string shape)
+    // The message is built only on failure, so a passing check allocates nothing.
+    internal static void Need(string name, int got, long want, string letters, int d0, int d1 = -1)
     {
-        if (got < want) throw new ArgumentException($"{Op} {name} holds {got} values, needs {shape} = {want}");
+        if (got >= want) return;
+        string dims = d1 < 0 ? $"{d0}" : $"{d0}, {d1}";
+        throw new ArgumentException($"{Op} {name} holds {got} values, needs ({letters}) = ({dims}) = {want}");
     }
 
     /// <summary>Checks the conv-step spans: buf (D, K), weight (D, K), bias (D) or empty, x (D).</summary>
     public static void ValidateConv(int d, int k, int buf, int weight, int bias, int x)
     {
         if (d <= 0 || k <= 0) throw new ArgumentException($"{Op} sizes must be positive: D={d} K={k}");
-        Need("conv_state", buf, (long)d * k, $"(D, K) = ({d}, {k})");
-        Need("weight", weight, (long)d * k, $"(D, K) = ({d}, {k})");
-        if (bias != 0) Need("bias", bias, d, $"(D) = ({d})");
-        Need("x", x, d, $"(D) = ({d})");
+        Need("conv_state", buf, (long)d * k, "D, K", d, k);
+        Need("weight", weight, (long)d * k, "D, K", d, k);
+        if (bias != 0) Need("bias", bias, d, "D", d);
+        Need("x", x, d, "D", d);
     }
 
     /// <summary>Checks the state-update spans: state, A (D, N); x, dt, dt_bias, Dskip, z, y (D); B, C (N).</summary>
@@ -31,16 +34,15 @@ public static partial class MambaStep
         int c, int z, int y)
     {
         if (d <= 0 || n <= 0) throw new ArgumentException($"{Op} sizes must be positive: D={d} N={n}");
-        string dn = $"(D, N) = ({d}, {n})", dd = $"(D) = ({d})", nn = $"(N) = ({n})";
-        Need("state", state, (long)d * n, dn);
-        Need("A", a, (long)d * n, dn);
-        Need("x", x, d, dd);
-        Need("dt", dt, d, dd);
-        Need("dt_bias", dtBias, d, dd);
-        Need("D", dskip, d, dd);
-        Need("B", b, n, nn);
-        Need("C", c, n, nn);
-        Need("z", z, d, dd);
-        Need("y", y, d, dd);
+        Need("state", state, (long)d * n, "D, N", d, n);
+        Need("A", a, (long)d * n, "D, N", d, n);
+        Need("x", x, d, "D", d);
+        Need("dt", dt, d, "D", d);
+        Need("dt_bias", dtBias, d, "D", d);
+        Need("D", dskip, d, "D", d);
+        Need("B", b, n, "N", n);
+        Need("C", c, n, "N", n);
+        Need("z", z, d, "D", d);
+        Need("y", y, d, "D", d);
     }
 }
