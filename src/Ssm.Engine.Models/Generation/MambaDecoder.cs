@@ -29,7 +29,7 @@ public sealed class MambaDecoder
         Threads = threads;
         var c = model.Config;
         var p = model.NamedParameters().ToDictionary(t => t.Path, t => t.Value);
-        bool half = bf16 ?? p["backbone.embedding.weight"].DType == DType.BFloat16;
+        bool half = bf16 ?? p.Values.Any(t => t.DType == DType.BFloat16);
         Bf16 = half;
         DModel = c.DModel;
         DInner = c.DInner;
