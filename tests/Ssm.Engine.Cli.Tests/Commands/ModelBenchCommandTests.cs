@@ -61,7 +61,7 @@ public class ModelBenchCommandTests
                 Model("mamba1_l2_v256_tied", "hf"), "--text", text, "--window", "7");
             Assert.True(exit == 0, stderr);
             Assert.Contains("bytes (no tokenizer.json)", stdout);
-            Assert.Contains("49 predicted", stdout);
+            Assert.Contains("tokens     49 (48 predicted)", stdout);
             Assert.Contains("perplexity", stdout);
         }
         finally
