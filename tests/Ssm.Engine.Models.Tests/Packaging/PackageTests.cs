@@ -31,8 +31,10 @@ public class PackageTests
         string version = $"0.0.0-t{DateTime.UtcNow:yyyyMMddHHmmss}";
         try
         {
-            foreach (string proj in new[] { "kernels/Ssm.Engine.Kernels", "src/Ssm.Engine", "src/Ssm.Engine.Models" })
-                Dotnet(repo, null, "pack", Path.Combine(repo, proj), "-c", "Release", "-o", feed, $"-p:Version={version}");
+            string[] projects = ["kernels/Ssm.Engine.Kernels", "src/Ssm.Engine", "src/Ssm.Engine.Models"];
+            foreach (string proj in projects)
+                Dotnet(repo, null, "pack", Path.Combine(repo, proj), "-c", "Release", "-o", feed,
+                    $"-p:Version={version}");
             Directory.CreateDirectory(host);
             File.WriteAllText(Path.Combine(host, "Host.csproj"), $"""
                 <Project Sdk="Microsoft.NET.Sdk">
