@@ -149,8 +149,9 @@ public sealed class MambaDecoder
             var x = xz[..di];
             var z = xz.Slice(di, di);
             MambaStep.Cpu.Conv(di, k, st.ConvRow(i, r), L.ConvW, L.ConvB, x);
-            L.XProj.Apply(x, dbc, t, null);
-            L.DtProj.Apply(dbc[..rank], dt, t, null);
+            // x_proj and dt_proj are small (< 0.5 MB): a thread hand-off would cost more than it saves.
+            L.XProj.Apply(x, dbc, 1, null);
+            L.DtProj.Apply(dbc[..rank], dt, 1, null);
             MambaStep.Cpu.Ssm(di, n, st.SsmRow(i, r), L.A, x, dt, L.DtBias, L.D, dbc.Slice(rank, n),
                 dbc.Slice(rank + n, n), z, y);
             L.OutProj.Apply(y, hidden, t, L.OutBias);
