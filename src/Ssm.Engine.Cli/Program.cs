@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(DevicesCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create(ctx));
+        root.Subcommands.Add(EvalCommand.Create(ctx));
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         if (parse.Errors.Count > 0)

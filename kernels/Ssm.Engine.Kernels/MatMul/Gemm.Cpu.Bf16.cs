@@ -28,17 +28,23 @@ public static partial class Gemm
             fixed (ushort* pw = w)
             fixed (float* px = x, py = y)
             {
-                nint wA = (nint)pw, xA = (nint)px, yA = (nint)py;
                 int units = (n + 3) / 4;
                 int chunks = threads == 1 ? 1 : Math.Min(units, threads * 4);
-                void Chunk(int t)
-                {
-                    var (u0, u1) = Split(units, chunks, t);
-                    DotRowsBf16((ushort*)wA, k, (float*)xA, u0 * 4, Math.Min(n, u1 * 4), (float*)yA);
-                }
-                if (chunks == 1) Chunk(0);
-                else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Chunk);
+                // One chunk runs inline: no delegate or closure, so a decode GEMV allocates nothing.
+                if (chunks == 1) DotRowsBf16(pw, k, px, 0, n, py);
+                else GemvBf16Parallel(pw, k, px, py, n, units, chunks, threads);
             }
+        }
+
+        private static unsafe void GemvBf16Parallel(ushort* pw, int k, float* px, float* py, int n, int units,
+            int chunks, int threads)
+        {
+            nint wA = (nint)pw, xA = (nint)px, yA = (nint)py;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                var (u0, u1) = Split(units, chunks, t);
+                DotRowsBf16((ushort*)wA, k, (float*)xA, u0 * 4, Math.Min(n, u1 * 4), (float*)yA);
+            });
         }
 
         /// <summary>Widens bf16 bits to fp32 (exact).</summary>

@@ -47,27 +47,39 @@ public static partial class Gemm
             {
                 fixed (float* px = xs, pb = b, pc = c)
                 {
-                    nint xA = (nint)px, bA = (nint)pb, cA = (nint)pc;
                     int units = transB ? (n + 3) / 4 : (n + 63) / 64;
                     int chunks = threads == 1 ? 1 : Math.Min(units, threads * 4);
-                    void Chunk(int t)
-                    {
-                        var (u0, u1) = Split(units, chunks, t);
-                        if (transB)
-                            DotRows((float*)xA, lda, m, (float*)bA, ldb, k, u0 * 4, Math.Min(n, u1 * 4),
-                                (float*)cA, ldc, alpha, beta);
-                        else
-                            AxpyCols((float*)xA, lda, m, (float*)bA, ldb, k, u0 * 64, Math.Min(n, u1 * 64),
-                                (float*)cA, ldc, alpha, beta);
-                    }
-                    if (chunks == 1) Chunk(0);
-                    else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Chunk);
+                    // One chunk runs inline: no delegate or closure, so a decode GEMV allocates nothing.
+                    if (chunks == 1) SmallMChunk(transB, px, lda, m, pb, ldb, k, 0, n, pc, ldc, alpha, beta);
+                    else SmallMParallel(transB, px, lda, m, pb, ldb, n, k, pc, ldc, alpha, beta, units, chunks,
+                        threads);
                 }
             }
             finally
             {
                 if (rented is not null) ArrayPool<float>.Shared.Return(rented);
             }
+        }
+
+        private static unsafe void SmallMParallel(bool transB, float* px, int lda, int m, float* pb, int ldb, int n,
+            int k, float* pc, int ldc, float alpha, float beta, int units, int chunks, int threads)
+        {
+            nint xA = (nint)px, bA = (nint)pb, cA = (nint)pc;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            {
+                var (u0, u1) = Split(units, chunks, t);
+                int per = transB ? 4 : 64;
+                SmallMChunk(transB, (float*)xA, lda, m, (float*)bA, ldb, k, u0 * per, Math.Min(n, u1 * per),
+                    (float*)cA, ldc, alpha, beta);
+            });
+        }
+
+        // Columns [j0, j1) of C: dot products with rows of W (transB) or axpy over columns of B.
+        private static unsafe void SmallMChunk(bool transB, float* x, int lda, int m, float* b, int ldb, int k,
+            int j0, int j1, float* c, int ldc, float alpha, float beta)
+        {
+            if (transB) DotRows(x, lda, m, b, ldb, k, j0, j1, c, ldc, alpha, beta);
+            else AxpyCols(x, lda, m, b, ldb, k, j0, j1, c, ldc, alpha, beta);
         }
 
         /// <summary>c[i, j] = alpha · dot(x_i, w_j) + beta · c[i, j] for j in [j0, j1), i &lt; m.</summary>

@@ -5,7 +5,9 @@ using Ssm.Engine.Devices;
 namespace Ssm.Engine.Cli.Commands;
 
 /// <summary><c>ssm bench KERNEL [--shape K=V,...] [--device D] [--threads T] [--repeat R] [--json FILE]</c>:
-/// validates a kernel against its Reference, then times it (see <see cref="BenchRunner"/>).</summary>
+/// validates a kernel against its Reference, then times it (see <see cref="BenchRunner"/>);
+/// <c>ssm bench decode|prefill --model DIR|PRESET [--dtype f32|bf16]</c> times a model (<see cref="ModelBench"/>).
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create(CliContext ctx)
@@ -36,9 +38,21 @@ internal static class BenchCommand
             Description = "Also write a JSON record (atomically)",
             HelpName = "FILE",
         };
-        var cmd = new Command("bench", "Time one kernel after validating it against its reference")
+        var model = new Option<string?>("--model")
         {
-            kernel, shape, device, threads, repeat, json,
+            Description = "decode/prefill: checkpoint directory or preset (mamba-130m, mamba2-130m)",
+            HelpName = "DIR|PRESET",
+        };
+        var dtype = new Option<string>("--dtype")
+        {
+            Description = "decode/prefill: weight dtype f32 or bf16",
+            DefaultValueFactory = _ => "f32",
+            HelpName = "f32|bf16",
+        };
+        var cmd = new Command("bench", "Time one kernel after validating it against its reference, or a model's "
+            + "decode/prefill throughput (KERNEL decode|prefill with --model)")
+        {
+            kernel, shape, device, threads, repeat, json, model, dtype,
         };
         cmd.SetAction(parse =>
         {
@@ -53,6 +67,18 @@ internal static class BenchCommand
             {
                 ctx.Err.WriteLine($"bench: {CliText.Message(e)}");
                 return 2;
+            }
+            string name = parse.GetValue(kernel)!;
+            if (ModelBench.Modes.Contains(name))
+            {
+                if (parse.GetValue(model) is not { } m)
+                {
+                    ctx.Err.WriteLine($"bench: {name} needs --model DIR|mamba-130m|mamba2-130m");
+                    return 2;
+                }
+                int len = overrides.GetValueOrDefault("L", name == "decode" ? 8 : 128);
+                return ModelBench.Run(new ModelBenchRequest(name, m, parse.GetValue(dtype) ?? "f32",
+                    parse.GetValue(threads), parse.GetValue(repeat), len, parse.GetValue(json)), ctx.Out, ctx.Err);
             }
             var req = new BenchRequest(parse.GetValue(kernel)!, overrides, spec, parse.GetValue(threads),
                 parse.GetValue(repeat), parse.GetValue(json));

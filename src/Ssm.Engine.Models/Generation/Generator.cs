@@ -10,14 +10,50 @@ namespace Ssm.Engine.Models.Generation;
 public static class Generator
 {
     /// <summary>Yields up to <see cref="SamplingOptions.MaxTokens"/> tokens after <paramref name="prompt"/>,
-    /// stopping after a stop token; padded vocabulary rows are never sampled.</summary>
+    /// stopping after a stop token; padded vocabulary rows are never sampled. Pure Mamba-1 models decode through
+    /// <see cref="MambaDecoder"/> (built for this call, so it always sees the current weights).</summary>
     public static IEnumerable<int> Generate(CausalLm model, IReadOnlyList<int> prompt, SamplingOptions options,
         CancellationToken cancellationToken = default)
     {
-        if (prompt.Count == 0) throw new ArgumentException("[generate] the prompt is empty");
+        CheckPrompt(model.Config, prompt);
+        return MambaDecoder.Supports(model)
+            ? Generate(new MambaDecoder(model), prompt, options, cancellationToken)
+            : GenerateTensor(model, prompt, options, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Generate(CausalLm, IReadOnlyList{int}, SamplingOptions, CancellationToken)"/> on a
+    /// decoder built once by the caller (reused across prompts; its <see cref="MambaDecoder.Threads"/> apply).
+    /// </summary>
+    public static IEnumerable<int> Generate(MambaDecoder decoder, IReadOnlyList<int> prompt, SamplingOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        CheckPrompt(decoder.Config, prompt);
+        return Run();
+
+        IEnumerable<int> Run()
+        {
+            int vocab = decoder.Config.VocabSize;
+            var sampler = new Sampler(options);
+            var seen = new List<int>(prompt);
+            var state = decoder.NewState();
+            decoder.Prefill(state, 0, prompt);
+            float[] logits = state.Logits;
+            for (int n = 0; n < options.MaxTokens; n++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int next = sampler.Next(logits.AsSpan(0, vocab), seen);
+                seen.Add(next);
+                yield return next;
+                if (options.StopTokens.Contains(next) || n + 1 == options.MaxTokens) yield break;
+                decoder.Step(next, state);
+            }
+        }
+    }
+
+    private static IEnumerable<int> GenerateTensor(CausalLm model, IReadOnlyList<int> prompt, SamplingOptions options,
+        CancellationToken cancellationToken)
+    {
         int vocab = model.Config.VocabSize;
-        if (prompt.Any(t => t < 0 || t >= model.Config.PaddedVocabSize))
-            throw new ArgumentException($"[generate] prompt ids must lie in [0, {model.Config.PaddedVocabSize})");
         var sampler = new Sampler(options);
         var seen = new List<int>(prompt);
         var cache = model.NewCache();
@@ -30,7 +66,7 @@ public static class Generator
         for (int n = 0; n < options.MaxTokens; n++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int next = sampler.Next(logits.Contiguous().ToArray().AsSpan(0, vocab), seen);
+            int next = sampler.Next(logits.To(DType.Float32).Contiguous().ToArray().AsSpan(0, vocab), seen);
             seen.Add(next);
             yield return next;
             if (options.StopTokens.Contains(next) || n + 1 == options.MaxTokens) yield break;
@@ -38,8 +74,16 @@ public static class Generator
         }
     }
 
-    /// <summary>Streams <see cref="Generate"/> token by token, computing each on the thread pool so the caller
-    /// stays responsive; cancellation stops between tokens.</summary>
+    internal static void CheckPrompt(ModelConfig config, IReadOnlyList<int> prompt)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("[generate] the prompt is empty");
+        if (prompt.Any(t => t < 0 || t >= config.PaddedVocabSize))
+            throw new ArgumentException($"[generate] prompt ids must lie in [0, {config.PaddedVocabSize})");
+    }
+
+    /// <summary>Streams
+    /// <see cref="Generate(CausalLm, IReadOnlyList{int}, SamplingOptions, CancellationToken)"/> token by token,
+    /// computing each on the thread pool so the caller stays responsive; cancellation stops between tokens.</summary>
     public static async IAsyncEnumerable<int> GenerateAsync(CausalLm model, IReadOnlyList<int> prompt,
         SamplingOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -12,6 +12,8 @@ public class GeneratorTests
 {
     [Theory]
     [InlineData("mamba1_l2_v256_tied", "hf")]
+    [InlineData("mamba1_l2_v1000_untied", "native")]
+    [InlineData("mamba2_l2_v256", "native")]
     [InlineData("hybrid_m2_gqa_mlp_l3_v256", "native")]
     public void Greedy_ReproducesTheGoldenContinuation(string name, string format)
     {
@@ -23,6 +25,38 @@ public class GeneratorTests
         var prompt = ids.Take(lp).Select(t => (int)t).ToArray();
         var got = Generator.Generate(model, prompt, new SamplingOptions { Temperature = 0, MaxTokens = n }).ToArray();
         Assert.Equal(gen.Take(n).Select(t => (int)t).ToArray(), got);
+    }
+
+    [Theory]
+    [InlineData("mamba1_l2_v256_tied")]
+    [InlineData("mamba1_l2_v1000_untied")]
+    public void Bf16Checkpoint_DecodesThroughTheBf16FastPath_AndMatchesTheTensorPath(string name)
+    {
+        var model = ModelLoader.Load(CheckpointDirs.Format(name, "hf_bf16"), new LoadOptions(KeepBFloat16: true))
+            .Model;
+        var dec = new MambaDecoder(model, threads: 1);
+        Assert.True(dec.Bf16);
+        using var g = SafetensorsFile.Open(Path.Combine(CheckpointDirs.Models, name, "golden.safetensors"));
+        int lp = g.GetEntry("in.input_ids").Shape[1];
+        var prompt = g.ReadInt64("in.input_ids").Take(lp).Select(t => (int)t).ToArray();
+        var options = new SamplingOptions { Temperature = 0, MaxTokens = 6 };
+        var fast = Generator.Generate(dec, prompt, options).ToArray();
+        var cache = model.NewCache();
+        var slow = new List<int>();
+        using (Ssm.Engine.Autograd.Tape.NoGrad())
+        {
+            var ids = Ssm.Engine.Tensors.Tensor.FromArray(prompt.Select(t => (long)t).ToArray(), 1, lp);
+            var logits = model.Forward(ids, cache).Select(1, lp - 1).Select(0, 0);
+            for (int n = 0; n < 6; n++)
+            {
+                var row = logits.To(Ssm.Engine.Tensors.DType.Float32).Contiguous().ToArray()
+                    .Take(model.Config.VocabSize).ToArray();
+                int next = Array.IndexOf(row, row.Max());
+                slow.Add(next);
+                logits = model.Step(Ssm.Engine.Tensors.Tensor.FromArray(new long[] { next }, 1), cache).Select(0, 0);
+            }
+        }
+        Assert.Equal(slow, fast);
     }
 
     [Fact]
