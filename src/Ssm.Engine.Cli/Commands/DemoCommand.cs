@@ -19,7 +19,7 @@ internal static class DemoCommand
     internal static readonly TaskRunOptions Defaults = new()
     {
         Task = SyntheticTask.InductionHeads, Steps = 400, Batch = 16, LearningRate = 3e-3, DModel = 32, Layers = 2,
-        DState = 16, SequenceLength = 64, WarmupSteps = 20, CheckpointEvery = 100, WeightDecay = 0.1,
+        DState = 16, SequenceLength = 64, CheckpointEvery = 100, WeightDecay = 0.1,
     };
 
     public static Command Create(CliContext ctx)
@@ -45,7 +45,7 @@ internal static class DemoCommand
                 var run = TaskTrainingRun.Open(o, dir);
                 TaskRunner.Train(run, ctx.Err);
                 var trained = clock.Elapsed;
-                var lengths = TaskRunner.ParseLengths(p.GetValue(factors)!)
+                var lengths = TaskRunner.ParseLengths(p.GetValue(factors)!, 1)
                     .Select(f => checked(f * o.TrainLength)).ToArray();
                 var rows = TaskRunner.Evaluate(dir, lengths, p.GetValue(seqs), 64, ctx.Err);
                 TaskRunner.WriteTable(ctx.Out, o, rows);

@@ -62,12 +62,13 @@ public static class TaskRunner
     public static string Name(SyntheticTask t) =>
         t == SyntheticTask.InductionHeads ? "induction-heads" : "selective-copying";
 
-    /// <summary>Parses a comma-separated list of positive lengths.</summary>
-    public static int[] ParseLengths(string text)
+    /// <summary>Parses a comma-separated list of integers, each at least <paramref name="min"/>.</summary>
+    public static int[] ParseLengths(string text, int min = 3)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var o = parts.Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        if (o.Length == 0 || o.Any(l => l < 3)) throw new FormatException($"lengths '{text}' must be integers >= 3");
+        if (o.Length == 0 || o.Any(l => l < min))
+            throw new FormatException($"'{text}' must be integers >= {min}");
         return o;
     }
 }
