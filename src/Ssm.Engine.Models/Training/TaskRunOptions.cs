@@ -50,6 +50,8 @@ public sealed record TaskRunOptions
     public int? SequenceLength { get; init; }
     /// <summary>Distinct data tokens of the task.</summary>
     public int DataVocabSize { get; init; } = 16;
+    /// <summary>Data tokens to copy (selective copying, M).</summary>
+    public int CopyTokens { get; init; } = 16;
     /// <summary>Checkpoint every this many updates (0 = only at the end).</summary>
     public int CheckpointEvery { get; init; } = 100;
 
@@ -90,7 +92,7 @@ public sealed record TaskRunOptions
         }
         var sc = new SelectiveCopyingTask(new SelectiveCopyingOptions
         {
-            SequenceLength = length, DataVocabSize = DataVocabSize,
+            SequenceLength = length, DataVocabSize = DataVocabSize, NumDataTokens = CopyTokens,
         });
         return sc.Sample;
     }
