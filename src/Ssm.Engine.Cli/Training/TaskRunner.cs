@@ -27,7 +27,8 @@ public static class TaskRunner
             p => run.Train(m => p.Report(m.Step, m.Loss, m.TokensPerSecond), untilStep),
             interactive ?? (ReferenceEquals(stderr, Console.Error) ? null : false), stderr,
             plainEvery: (int)Math.Max(1, o.Steps / 20));
-        var rows = MetricsCsvWriter.Read(Path.Combine(run.Directory, Trainer.MetricsFileName));
+        string csv = Path.Combine(run.Directory, Trainer.MetricsFileName);
+        var rows = MetricsCsvWriter.Read(File.Exists(csv) ? csv : csv + ".partial");    // stopped early: partial
         return CurvePlot.Save(rows, Path.Combine(run.Directory, CurveFileName), $"{Name(o.Task)} (seed {o.Seed})");
     }
 
