@@ -18,7 +18,7 @@ internal static class DemoCommand
     /// <summary>The demo's run settings (tuned to learn reliably within the time budget).</summary>
     internal static readonly TaskRunOptions Defaults = new()
     {
-        Task = SyntheticTask.InductionHeads, Steps = 400, Batch = 16, LearningRate = 3e-3, DModel = 32, Layers = 2,
+        Task = SyntheticTask.InductionHeads, Steps = 600, Batch = 64, LearningRate = 3e-3, DModel = 64, Layers = 2,
         DState = 16, SequenceLength = 64, CheckpointEvery = 100, WeightDecay = 0.1,
     };
 
