@@ -25,10 +25,14 @@ internal static class DemoCommand
     public static Command Create(CliContext ctx)
     {
         var opts = new TaskOptionSet(Defaults);
-        var seqs = new Option<int>("--sequences") { Description = "Evaluation sequences per length", DefaultValueFactory = _ => 64 };
+        var seqs = new Option<int>("--sequences")
+        {
+            Description = "Evaluation sequences per length", DefaultValueFactory = _ => 64,
+        };
         var factors = new Option<string>("--eval-factors")
         {
-            Description = "Evaluation lengths as multiples of the training length", DefaultValueFactory = _ => "1,16,256",
+            Description = "Evaluation lengths as multiples of the training length",
+            DefaultValueFactory = _ => "1,16,256",
         };
         var cmd = new Command("demo", "Train and evaluate a small induction-heads Mamba (no downloads, a few minutes)");
         opts.AddTo(cmd);

@@ -14,8 +14,14 @@ internal static class EvalTaskCommand
     {
         var dir = new Argument<string>("dir") { Description = "Run directory" };
         var lengths = new Option<string?>("--lengths") { Description = "Comma-separated lengths (default: training)" };
-        var seqs = new Option<int>("--sequences") { Description = "Sequences per length", DefaultValueFactory = _ => 64 };
-        var batch = new Option<int>("--batch") { Description = "Sequences stepped together", DefaultValueFactory = _ => 64 };
+        var seqs = new Option<int>("--sequences")
+        {
+            Description = "Sequences per length", DefaultValueFactory = _ => 64,
+        };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Sequences stepped together", DefaultValueFactory = _ => 64,
+        };
         var cmd = new Command("eval-task", "Evaluate a synthetic-task run at several sequence lengths");
         cmd.Arguments.Add(dir);
         foreach (var o in new Option[] { lengths, seqs, batch }) cmd.Options.Add(o);

@@ -78,11 +78,20 @@ internal sealed class TaskOptionSet
     {
         var d = defaultsFor ?? new TaskRunOptions();
         Steps = new Option<long>("--steps") { Description = "Optimiser updates", DefaultValueFactory = _ => d.Steps };
-        Seed = new Option<ulong>("--seed") { Description = "Seed (init, data, eval)", DefaultValueFactory = _ => d.Seed };
+        Seed = new Option<ulong>("--seed")
+        {
+            Description = "Seed (init, data, eval)", DefaultValueFactory = _ => d.Seed,
+        };
         Out = new Option<string?>("--out") { Description = "Run directory" };
         Ablation = new Option<string?>("--ablation") { Description = "lti: Δ, B, C independent of the input" };
-        Batch = new Option<int>("--batch") { Description = "Sequences per update", DefaultValueFactory = _ => d.Batch };
-        Lr = new Option<double>("--lr") { Description = "Peak learning rate", DefaultValueFactory = _ => d.LearningRate };
+        Batch = new Option<int>("--batch")
+        {
+            Description = "Sequences per update", DefaultValueFactory = _ => d.Batch,
+        };
+        Lr = new Option<double>("--lr")
+        {
+            Description = "Peak learning rate", DefaultValueFactory = _ => d.LearningRate,
+        };
         DModel = new Option<int>("--d-model") { Description = "Model width", DefaultValueFactory = _ => d.DModel };
         Layers = new Option<int>("--layers") { Description = "Mamba blocks", DefaultValueFactory = _ => d.Layers };
         Length = new Option<int?>("--length") { Description = "Training sequence length (task default if absent)" };

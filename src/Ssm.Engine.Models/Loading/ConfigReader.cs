@@ -72,7 +72,8 @@ public static class ConfigReader
             {
                 "selective" => SsmSelectivity.Selective,
                 "lti" => SsmSelectivity.Lti,
-                var v => throw new ModelConfigReadException($"ssm_cfg.selectivity = {v} is not supported (selective, lti)"),
+                var v => throw new ModelConfigReadException(
+                    $"ssm_cfg.selectivity = {v} is not supported (selective, lti)"),
             },
         };
         if (ssm.IntOrNull("d_ssm") is { } dSsm && dSsm != expand * dModel)

@@ -19,7 +19,10 @@ public sealed class TaskTrainingRun
         (Options, Directory) = (options, directory);
         Model = BuildModel(options);
         var ps = new ParameterSet(Model.NamedParameters());
-        var opt = new AdamW(ps, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
+        var opt = new AdamW(ps, new AdamWOptions
+        {
+            LearningRate = options.LearningRate, WeightDecay = options.WeightDecay,
+        });
         var schedule = new WarmupCosineSchedule(options.LearningRate, options.Warmup, options.Steps,
             options.LearningRate / 100);
         Trainer = new Trainer(ps, opt, schedule, new TrainerOptions

@@ -73,7 +73,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("eval-task", "/nonexistent/run")]
     public void BadUsage_ExitsWithTwo(params string[] args)
     {
-        var (exit, _, stderr) = Ssm([.. args, .. (args[0] == "train" ? new[] { "--out", Path.Combine(_root, "x") } : [])]);
+        string[] extra = args[0] == "train" ? ["--out", Path.Combine(_root, "x")] : [];
+        var (exit, _, stderr) = Ssm([.. args, .. extra]);
         Assert.Equal(2, exit);
         Assert.StartsWith("ssm ", stderr);
     }
