@@ -21,6 +21,9 @@ public static class Program
         root.Subcommands.Add(DevicesCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create(ctx));
         root.Subcommands.Add(EvalCommand.Create(ctx));
+        root.Subcommands.Add(TrainCommand.Create(ctx));
+        root.Subcommands.Add(EvalTaskCommand.Create(ctx));
+        root.Subcommands.Add(DemoCommand.Create(ctx));
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         if (parse.Errors.Count > 0)

@@ -7,10 +7,12 @@ namespace Ssm.Engine.Models.Lm;
 
 /// <summary>Mamba-1 mixer (mamba_ssm <c>Mamba</c>): [x | z] = in_proj(u); x = silu(conv(x));
 /// [dt | B | C] = x_proj(x); dt = dt_proj.weight·dt; y = selective_scan(x, dt, −exp(A_log), B, C, D, z,
-/// dt_proj.bias, softplus); out_proj(y).</summary>
+/// dt_proj.bias, softplus); out_proj(y). With <see cref="SsmSelectivity.Lti"/> (the ablation) Δ = softplus(dt_bias)
+/// per channel and B, C are learned vectors (N): nothing of the SSM depends on the input.</summary>
 public sealed class MambaMixer : Module, IMixer
 {
-    private readonly Linear _inProj, _xProj, _dtProj, _outProj;
+    private readonly Linear _inProj, _outProj;
+    private readonly Linear? _xProj, _dtProj;
     private readonly CausalConv1d _conv;
 
     /// <summary>A mixer of width <paramref name="dModel"/> with upstream initialisation.</summary>
@@ -21,9 +23,19 @@ public sealed class MambaMixer : Module, IMixer
         DtRank = c.DtRank ?? (dModel + 15) / 16;
         _inProj = RegisterModule("in_proj", new Linear(dModel, 2 * DInner, c.Bias, init));
         _conv = RegisterModule("conv1d", new CausalConv1d(DInner, c.DConv, c.ConvBias, init));
-        _xProj = RegisterModule("x_proj", new Linear(DInner, DtRank + 2 * State, false, init));
-        _dtProj = RegisterModule("dt_proj", new Linear(DtRank, DInner, true, init));
-        _dtProj.SetParameter("bias", DtBias(init, DInner));
+        Selectivity = c.Selectivity;
+        if (Selectivity == SsmSelectivity.Lti)
+        {
+            RegisterParameter("dt_bias", DtBias(init, DInner));
+            RegisterParameter("B", init.Normal(1.0, State));
+            RegisterParameter("C", init.Normal(1.0 / Math.Sqrt(State), State));
+        }
+        else
+        {
+            _xProj = RegisterModule("x_proj", new Linear(DInner, DtRank + 2 * State, false, init));
+            _dtProj = RegisterModule("dt_proj", new Linear(DtRank, DInner, true, init));
+            _dtProj.SetParameter("bias", DtBias(init, DInner));
+        }
         var aLog = new float[DInner * State];
         for (int i = 0; i < aLog.Length; i++) aLog[i] = MathF.Log(i % State + 1);
         RegisterParameter("A_log", Tensor.FromArray(aLog, DInner, State));
@@ -33,6 +45,9 @@ public sealed class MambaMixer : Module, IMixer
 
     /// <inheritdoc/>
     public LayerKind Kind => LayerKind.Mamba1;
+
+    /// <summary>Selective (Mamba) or the LTI ablation.</summary>
+    public SsmSelectivity Selectivity { get; }
 
     /// <summary>d_inner.</summary>
     public int DInner { get; }
@@ -52,10 +67,9 @@ public sealed class MambaMixer : Module, IMixer
         var xin = xz[0].Permute(0, 2, 1);                                      // (B, D, L)
         var z = xz[1].Permute(0, 2, 1);
         var (xc, conv) = _conv.Forward(xin, cache?.Conv);
-        var dbc = F.Split(_xProj.Forward(xc.Permute(0, 2, 1)), [DtRank, State, State], -1);
-        var dt = F.MatMul(dbc[0], _dtProj.Weight.MT).Permute(0, 2, 1);         // (B, D, L)
-        var (y, last) = F.SelectiveScan(xc, dt, A, dbc[1].Permute(0, 2, 1), dbc[2].Permute(0, 2, 1), Param("D"), z,
-            _dtProj.Bias, deltaSoftplus: true, h0: cache?.Ssm);
+        var (dt, bm, cm, dtBias) = ScanInputs(xc);
+        var (y, last) = F.SelectiveScan(xc, dt, A, bm, cm, Param("D"), z, dtBias, deltaSoftplus: true,
+            h0: cache?.Ssm);
         if (cache is not null)
         {
             cache.Conv = conv;
@@ -70,12 +84,34 @@ public sealed class MambaMixer : Module, IMixer
         int b = xt.Shape[0];
         var xz = F.Split(_inProj.Forward(xt), [DInner, DInner], -1);
         var (xc, conv) = _conv.Step(xz[0], cache.Conv ?? Tensor.Zeros(b, DInner, _conv.Width));
-        var dbc = F.Split(_xProj.Forward(xc), [DtRank, State, State], -1);
-        var dt = F.MatMul(dbc[0], _dtProj.Weight.MT);                          // (B, D)
-        var (y, next) = F.SelectiveStateUpdate(cache.Ssm ?? Tensor.Zeros(b, DInner, State), xc, dt, A, dbc[1],
-            dbc[2], Param("D"), xz[1], _dtProj.Bias, dtSoftplus: true);
+        var (dt, bm, cm, dtBias) = StepInputs(xc);
+        var (y, next) = F.SelectiveStateUpdate(cache.Ssm ?? Tensor.Zeros(b, DInner, State), xc, dt, A, bm, cm,
+            Param("D"), xz[1], dtBias, dtSoftplus: true);
         cache.Conv = conv;
         cache.Ssm = next;
         return _outProj.Forward(y);
+    }
+
+    /// <summary>The scan's Δ (before bias and softplus), B, C and Δ bias for xc (B, D, L): Δ (B, D, L),
+    /// B and C (B, N, L). Exposed for tests of the LTI ablation.</summary>
+    public (Tensor Dt, Tensor B, Tensor C, Tensor DtBias) ScanInputs(Tensor xc)
+    {
+        int b = xc.Shape[0], l = xc.Shape[2];
+        if (_xProj is null || _dtProj is null)
+            return (Tensor.Zeros(b, DInner, l), Param("B").Reshape(1, State, 1).Expand(b, State, l),
+                Param("C").Reshape(1, State, 1).Expand(b, State, l), Param("dt_bias"));
+        var dbc = F.Split(_xProj.Forward(xc.Permute(0, 2, 1)), [DtRank, State, State], -1);
+        var dt = F.MatMul(dbc[0], _dtProj.Weight.MT).Permute(0, 2, 1);         // (B, D, L)
+        return (dt, dbc[1].Permute(0, 2, 1), dbc[2].Permute(0, 2, 1), _dtProj.Bias!);
+    }
+
+    private (Tensor Dt, Tensor B, Tensor C, Tensor DtBias) StepInputs(Tensor xc)
+    {
+        int b = xc.Shape[0];                                                   // xc: (B, D)
+        if (_xProj is null || _dtProj is null)
+            return (Tensor.Zeros(b, DInner), Param("B").Reshape(1, State).Expand(b, State),
+                Param("C").Reshape(1, State).Expand(b, State), Param("dt_bias"));
+        var dbc = F.Split(_xProj.Forward(xc), [DtRank, State, State], -1);
+        return (F.MatMul(dbc[0], _dtProj.Weight.MT), dbc[1], dbc[2], _dtProj.Bias!);
     }
 }

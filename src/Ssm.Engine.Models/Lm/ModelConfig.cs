@@ -27,6 +27,9 @@ public sealed record SsmConfig
     /// <summary>Clamp of the processed dt in the Mamba-2 chunked forward.</summary>
     public (float Min, float Max) DtLimit { get; init; } = (0f, float.PositiveInfinity);
 
+    /// <summary>Selective (input-dependent Δ, B, C) or the LTI ablation (Mamba-1 only).</summary>
+    public SsmSelectivity Selectivity { get; init; } = SsmSelectivity.Selective;
+
     /// <summary>The effective N.</summary>
     public int StateSize => DState ?? (Layer == LayerKind.Mamba2 ? 128 : 16);
 }
@@ -109,6 +112,8 @@ public sealed record ModelConfig
             else if (a.HeadDim is null && DModel % a.NumHeads != 0)
                 errors.Add($"d_model {DModel} is not a multiple of attn num_heads {a.NumHeads}");
         }
+        if (Ssm.Selectivity == SsmSelectivity.Lti && Ssm.Layer != LayerKind.Mamba1)
+            errors.Add("ssm_cfg.selectivity = lti needs Mamba1 layers");
         if (Ssm.DConv < 1) errors.Add($"d_conv {Ssm.DConv} must be positive");
         if (errors.Count > 0) throw new ModelConfigException(errors);
     }

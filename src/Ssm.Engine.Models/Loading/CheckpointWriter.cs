@@ -44,6 +44,7 @@ public static class CheckpointWriter
             w.WriteNumber("d_conv", s.DConv);
             w.WriteNumber("expand", s.Expand);
             if (s.Layer == LayerKind.Mamba1 && s.DtRank is { } r) w.WriteNumber("dt_rank", r);
+            if (s.Selectivity == SsmSelectivity.Lti) w.WriteString("selectivity", "lti");
             if (s.Layer == LayerKind.Mamba2)
             {
                 w.WriteNumber("headdim", s.HeadDim);

@@ -68,6 +68,13 @@ public static class ConfigReader
             DtRank = ssm.Raw("dt_rank") is { ValueKind: JsonValueKind.Number } r ? r.GetInt32() : null,
             HeadDim = ssm.Int("headdim", 64), NGroups = ssm.Int("ngroups", 1), ChunkSize = ssm.Int("chunk_size", 256),
             ConvBias = ssm.Bool("conv_bias", true), Bias = ssm.Bool("bias", false), DtLimit = dtLimit,
+            Selectivity = (ssm.String("selectivity") ?? "selective") switch
+            {
+                "selective" => SsmSelectivity.Selective,
+                "lti" => SsmSelectivity.Lti,
+                var v => throw new ModelConfigReadException(
+                    $"ssm_cfg.selectivity = {v} is not supported (selective, lti)"),
+            },
         };
         if (ssm.IntOrNull("d_ssm") is { } dSsm && dSsm != expand * dModel)
             throw new ModelConfigReadException($"ssm_cfg.d_ssm = {dSsm} is not supported (only d_ssm = d_inner)");

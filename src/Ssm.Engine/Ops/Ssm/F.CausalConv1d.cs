@@ -22,7 +22,7 @@ public static partial class F
         Expect(op, "bias", bias, d);
         Expect(op, "initial_states", initialStates, b, d, k - 1);
         var s = new CausalConv1dShape(b, d, l, k);
-        var o = new CausalConv1dOptions(silu);
+        var o = new CausalConv1dOptions(silu, Par.MaxThreads);
         float[] xs = Need(x), ws = Need(weight);
         float[]? bs = Floats(bias), hs = Floats(initialStates);
         var y = new float[b * d * l];

@@ -22,7 +22,7 @@ public static partial class F
         if (groupSize < 0 || (groupSize > 0 && c % groupSize != 0))
             throw new ArgumentException($"[{op}] group size {groupSize} does not divide C={c}");
         var s = new RmsNormShape(rows, c, groupSize);
-        var o = new RmsNormOptions(eps, normBeforeGate);
+        var o = new RmsNormOptions(eps, normBeforeGate, Par.MaxThreads);
         float[] xs = Need(x), ws = Need(weight);
         float[]? bs = Floats(bias), zs = Floats(z);
         var y = new float[xs.Length];

@@ -20,7 +20,7 @@ public static partial class F
         Expect(op, "bias", bias, c);
         Expect(op, "residual", residual, x.Shape);
         var s = new RmsNormShape(rows, c);
-        var o = new RmsNormOptions(eps);
+        var o = new RmsNormOptions(eps, Threads: Par.MaxThreads);
         float[] xs = Need(x), ws = Need(weight);
         float[]? bs = Floats(bias), rs = Floats(residual);
         var y = new float[xs.Length];

@@ -29,7 +29,7 @@ public static partial class F
         Expect(op, "delta_bias", deltaBias, d);
         Expect(op, "h0", h0, b, d, n);
         var shape = new SelectiveScanShape(b, d, l, n, varB ? gB : varC ? gC : 1, varB, varC);
-        var opts = new SelectiveScanOptions(deltaSoftplus, reverse);
+        var opts = new SelectiveScanOptions(deltaSoftplus, reverse, Par.MaxThreads);
         var x = new SelectiveScanInputs<float>
         {
             U = Need(u), Delta = Need(delta), A = Need(A), B = Need(B), C = Need(C),

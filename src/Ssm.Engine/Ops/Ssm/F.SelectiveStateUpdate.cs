@@ -50,7 +50,7 @@ public static partial class F
             throw new ArgumentException(
                 $"[{op}] state has shape {ShapeUtil.Format(state.Shape)}; expected (B, D, N) or (B, H, P, N)");
         }
-        var opts = new SelectiveStateUpdateOptions(dtSoftplus);
+        var opts = new SelectiveStateUpdateOptions(dtSoftplus, Par.MaxThreads);
         var inp = new SelectiveStateUpdateInputs<float>
         {
             State = Need(state), X = Need(x), Dt = Need(dt), A = Need(A), B = Need(B), C = Need(C),

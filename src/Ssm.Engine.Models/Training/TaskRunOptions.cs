@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ssm.Engine.IO;
+using Ssm.Engine.Models.Lm;
+using Ssm.Engine.Training.Tasks;
+
+namespace Ssm.Engine.Models.Training;
+
+/// <summary>The synthetic tasks of the Mamba paper that <see cref="TaskTrainingRun"/> trains.</summary>
+public enum SyntheticTask
+{
+    /// <summary><see cref="SelectiveCopyingTask"/>.</summary>
+    SelectiveCopying,
+    /// <summary><see cref="InductionHeadsTask"/>.</summary>
+    InductionHeads,
+}
+
+/// <summary>Everything that defines a task-training run; stored as <c>task.json</c> in the run directory so that
+/// a run can be resumed and evaluated from the directory alone.</summary>
+public sealed record TaskRunOptions
+{
+    /// <summary>Run-description file name inside the run directory.</summary>
+    public const string FileName = "task.json";
+
+    /// <summary>The task.</summary>
+    public SyntheticTask Task { get; init; } = SyntheticTask.InductionHeads;
+    /// <summary>Optimiser updates.</summary>
+    public long Steps { get; init; } = 2000;
+    /// <summary>Seed of initialisation, data and evaluation streams.</summary>
+    public ulong Seed { get; init; }
+    /// <summary>Sequences per update.</summary>
+    public int Batch { get; init; } = 32;
+    /// <summary>Peak learning rate (AdamW, warmup-cosine).</summary>
+    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Warmup updates; null = 5 % of <see cref="Steps"/> (at least 1).</summary>
+    public long? WarmupSteps { get; init; }
+    /// <summary>AdamW weight decay.</summary>
+    public double WeightDecay { get; init; } = 0.1;
+    /// <summary>Global gradient-norm clip.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>Residual width.</summary>
+    public int DModel { get; init; } = 64;
+    /// <summary>Number of Mamba blocks.</summary>
+    public int Layers { get; init; } = 2;
+    /// <summary>SSM state size N.</summary>
+    public int DState { get; init; } = 16;
+    /// <summary>Selective Mamba or the LTI ablation.</summary>
+    public SsmSelectivity Selectivity { get; init; } = SsmSelectivity.Selective;
+    /// <summary>Training sequence length; null = the task's default (512 copying, 256 induction).</summary>
+    public int? SequenceLength { get; init; }
+    /// <summary>Distinct data tokens of the task.</summary>
+    public int DataVocabSize { get; init; } = 16;
+    /// <summary>Data tokens to copy (selective copying, M).</summary>
+    public int CopyTokens { get; init; } = 16;
+    /// <summary>Checkpoint every this many updates (0 = only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 100;
+
+    /// <summary>The effective training length.</summary>
+    [JsonIgnore]
+    public int TrainLength => SequenceLength ?? (Task == SyntheticTask.SelectiveCopying ? 512 : 256);
+
+    /// <summary>The effective warmup.</summary>
+    [JsonIgnore]
+    public long Warmup => WarmupSteps ?? Math.Max(1, Steps / 20);
+
+    /// <summary>Throws <see cref="ArgumentException"/> for unusable settings.</summary>
+    public void Validate()
+    {
+        if (Steps < 1 || Batch < 1 || DModel < 1 || Layers < 1 || DState < 1 || DataVocabSize < 1)
+            throw new ArgumentException($"[task_run] steps {Steps}, batch {Batch}, d_model {DModel}, layers "
+                + $"{Layers}, d_state {DState} and vocabulary {DataVocabSize} must be positive");
+        if (!(LearningRate > 0)) throw new ArgumentException($"[task_run] learning rate {LearningRate} must be > 0");
+        if (Warmup < 0 || Warmup > Steps)
+            throw new ArgumentException($"[task_run] warmup {Warmup} outside 0..{Steps}");
+        _ = Sampler(TrainLength);
+    }
+
+    /// <summary>Model vocabulary (before padding).</summary>
+    [JsonIgnore]
+    public int VocabSize => Task == SyntheticTask.SelectiveCopying ? DataVocabSize + 2 : DataVocabSize + 1;
+
+    /// <summary>Draws batches of the task at <paramref name="length"/>: (rng, batch) → tokens.</summary>
+    public Func<Ssm.Engine.Training.PhiloxRandom, int, TokenBatch> Sampler(int length)
+    {
+        if (Task == SyntheticTask.InductionHeads)
+        {
+            var ih = new InductionHeadsTask(new InductionHeadsOptions
+            {
+                SequenceLength = length, DataVocabSize = DataVocabSize,
+            });
+            return (rng, b) => ih.Sample(rng, b, length);
+        }
+        var sc = new SelectiveCopyingTask(new SelectiveCopyingOptions
+        {
+            SequenceLength = length, DataVocabSize = DataVocabSize, NumDataTokens = CopyTokens,
+        });
+        return sc.Sample;
+    }
+
+    /// <summary>The model configuration: a Mamba-1 language model over the task vocabulary.</summary>
+    public ModelConfig ModelConfig() => new()
+    {
+        DModel = DModel, NLayer = Layers, VocabSize = VocabSize,
+        Ssm = new SsmConfig { Layer = LayerKind.Mamba1, DState = DState, Selectivity = Selectivity },
+    };
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    /// <summary>Writes <c>task.json</c> atomically.</summary>
+    public void Save(string dir) =>
+        AtomicFile.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json) + "\n");
+
+    /// <summary>Reads <c>task.json</c> of a run directory.</summary>
+    public static TaskRunOptions Load(string dir)
+    {
+        string path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"[task_run] {dir} has no {FileName}", path);
+        return JsonSerializer.Deserialize<TaskRunOptions>(File.ReadAllText(path), Json)
+               ?? throw new InvalidDataException($"[task_run] {path} is empty");
+    }
+}
