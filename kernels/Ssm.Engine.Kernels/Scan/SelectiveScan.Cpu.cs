@@ -34,8 +34,8 @@ public static partial class SelectiveScan
             });
         }
 
-        /// <summary>Runs <paramref name="body"/> over chunks [lo, hi) of the B·D rows with a per-worker
-        /// buffer.</summary>
+        /// <summary>Runs <paramref name="body"/> over chunks [lo, hi) of the B·D rows with a per-worker buffer,
+        /// or with a per-chunk buffer merged in chunk order when <paramref name="merge"/> is given.</summary>
         internal static void ForEachRowChunk<TLocal>(in SelectiveScanShape s, in SelectiveScanOptions o,
             Func<TLocal> init, Action<int, int, TLocal> body, Action<TLocal>? merge = null)
         {
@@ -52,16 +52,25 @@ public static partial class SelectiveScan
             int chunks = Math.Min(rows, threads * 8), per = (rows + chunks - 1) / chunks;
             chunks = (rows + per - 1) / per;
             var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            object gate = new();
-            Parallel.For(0, chunks, po, init, (c, _, local) =>
+            if (merge is null)
             {
+                Parallel.For(0, chunks, po, init, (c, _, local) =>
+                {
+                    body(c * per, Math.Min(rows, (c + 1) * per), local);
+                    return local;
+                }, _ => { });
+                return;
+            }
+            // Partial sums are kept per chunk and merged in chunk order, so the result does not depend on which
+            // worker ran which chunk: the same inputs and thread count give the same bits.
+            var locals = new TLocal[chunks];
+            Parallel.For(0, chunks, po, c =>
+            {
+                var local = init();
                 body(c * per, Math.Min(rows, (c + 1) * per), local);
-                return local;
-            }, local =>
-            {
-                if (merge is null) return;
-                lock (gate) merge(local);
+                locals[c] = local;
             });
+            foreach (var local in locals) merge(local);
         }
 
         private static void RowForward(in SelectiveScanShape s, in SelectiveScanOptions o, SelectiveScanInputs<float> x,

@@ -47,19 +47,23 @@ public static partial class Ssd
             var dDpart = dD is null ? null : new double[bh * dPer];
             Array.Clear(dB);
             Array.Clear(dC);
-            var gate = new object();
-            Parallel.For(0, bh, Parallelism(threads), () => new BackwardScratch(s, c.Pp), (item, _, w) =>
+            // A fixed partition of the (b, h) items, one scratch per part, merged in part order: dB and dC get the
+            // same bits on every run with the same thread count.
+            int parts = Math.Min(bh, Workers(threads)), per = (bh + parts - 1) / parts;
+            parts = (bh + per - 1) / per;
+            var scratch = new BackwardScratch[parts];
+            Parallel.For(0, parts, Parallelism(threads), k =>
             {
-                BackwardItem(c, item / s.H, item % s.H, w, dx, ddtv, ddA, dz, dh0, dDpart);
-                return w;
-            }, w =>
-            {
-                lock (gate)
-                {
-                    TensorPrimitives.Add(dB, w.DB, dB);
-                    TensorPrimitives.Add(dC, w.DC, dC);
-                }
+                var w = new BackwardScratch(s, c.Pp);
+                for (int item = k * per; item < Math.Min(bh, (k + 1) * per); item++)
+                    BackwardItem(c, item / s.H, item % s.H, w, dx, ddtv, ddA, dz, dh0, dDpart);
+                scratch[k] = w;
             });
+            foreach (var w in scratch)
+            {
+                TensorPrimitives.Add(dB, w.DB, dB);
+                TensorPrimitives.Add(dC, w.DC, dC);
+            }
             if (dD is null) return;
             Array.Clear(dD);
             for (int i = 0; i < bh; i++)
