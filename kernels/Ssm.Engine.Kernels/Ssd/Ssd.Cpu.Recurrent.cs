@@ -93,22 +93,9 @@ public static partial class Ssd
                 bb = new Vector<float>(bi[3]);
                 s30 = Fma(bb, u0, s30);
                 s31 = Fma(bb, u1, s31);
-                var cc = new Vector<float>(ci[0]);
-                Vector<float> y0 = Fma(s00, cc, Ld(yi)), y1 = Fma(s01, cc, Ld(yi + v));
-                cc = new Vector<float>(ci[1]);
-                y0 = Fma(s10, cc, y0);
-                y1 = Fma(s11, cc, y1);
-                cc = new Vector<float>(ci[2]);
-                y0 = Fma(s20, cc, y0);
-                y1 = Fma(s21, cc, y1);
-                cc = new Vector<float>(ci[3]);
-                St(yi, Fma(s30, cc, y0));
-                St(yi + v, Fma(s31, cc, y1));
+                AddY4(yi, ci, s00, s01, s10, s11, s20, s21, s30, s31);
             }
-            var le = new Vector<float>(lamEnd);
-            St(st, s00 * le); St(st + v, s01 * le); St(st + pp, s10 * le); St(st + pp + v, s11 * le);
-            St(st + 2 * pp, s20 * le); St(st + 2 * pp + v, s21 * le);
-            St(st + 3 * pp, s30 * le); St(st + 3 * pp + v, s31 * le);
+            StoreRescaled4(st, pp, lamEnd, s00, s01, s10, s11, s20, s21, s30, s31);
         }
 
         // One state row (remainder of N not divisible by 4), same rescaled scheme.

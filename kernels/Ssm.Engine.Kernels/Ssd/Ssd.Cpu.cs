@@ -237,6 +237,39 @@ public static partial class Ssd
             }
         }
 
+        // y[i, 0..2v) += Σ_k C[k] · state row k for a 4-row register tile (rows k = 0..3, two vectors each).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void AddY4(float* yi, float* ci, Vector<float> s00, Vector<float> s01,
+            Vector<float> s10, Vector<float> s11, Vector<float> s20, Vector<float> s21, Vector<float> s30,
+            Vector<float> s31)
+        {
+            int v = Vector<float>.Count;
+            var cc = new Vector<float>(ci[0]);
+            Vector<float> y0 = Fma(s00, cc, Ld(yi)), y1 = Fma(s01, cc, Ld(yi + v));
+            cc = new Vector<float>(ci[1]);
+            y0 = Fma(s10, cc, y0);
+            y1 = Fma(s11, cc, y1);
+            cc = new Vector<float>(ci[2]);
+            y0 = Fma(s20, cc, y0);
+            y1 = Fma(s21, cc, y1);
+            cc = new Vector<float>(ci[3]);
+            St(yi, Fma(s30, cc, y0));
+            St(yi + v, Fma(s31, cc, y1));
+        }
+
+        // Writes a 4-row register tile back to the state, undoing the block's rescaling (× lamEnd).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void StoreRescaled4(float* st, int pp, float lamEnd, Vector<float> s00,
+            Vector<float> s01, Vector<float> s10, Vector<float> s11, Vector<float> s20, Vector<float> s21,
+            Vector<float> s30, Vector<float> s31)
+        {
+            int v = Vector<float>.Count;
+            var le = new Vector<float>(lamEnd);
+            St(st, s00 * le); St(st + v, s01 * le); St(st + pp, s10 * le); St(st + pp + v, s11 * le);
+            St(st + 2 * pp, s20 * le); St(st + 2 * pp + v, s21 * le);
+            St(st + 3 * pp, s30 * le); St(st + 3 * pp + v, s31 * le);
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static unsafe Vector<float> Ld(float* p) => Unsafe.ReadUnaligned<Vector<float>>(p);
 
