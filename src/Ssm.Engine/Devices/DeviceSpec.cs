@@ -54,7 +54,8 @@ public readonly record struct DeviceSpec(DeviceKind Kind, int Index = 0)
             "cuda" => DeviceKind.Cuda,
             "opencl" => DeviceKind.OpenCL,
             _ => throw new ArgumentException(
-                $"unknown device '{text}' (expected cpu, ilgpu-cpu, ilgpu-cpu-warp32, cuda[:i] or opencl[:i])", nameof(text)),
+                $"unknown device '{text}' (expected cpu, ilgpu-cpu, ilgpu-cpu-warp32, cuda[:i] or opencl[:i])",
+                nameof(text)),
         };
         if (colon >= 0 && kind is not (DeviceKind.Cuda or DeviceKind.OpenCL))
             throw new ArgumentException($"device '{s}' takes no index", nameof(text));
