@@ -6,6 +6,7 @@
 // denormal or 0; the difference is below 1e-38 absolute.
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Ssm.Engine.Kernels.Common;
 
@@ -37,6 +38,24 @@ public static partial class KernelMath
         // (bits(t) − bits(1.5·2^23) + 127) << 23 = bits(t) << 23 + ExponentBias (mod 2^32): the float 2^n.
         Vector<int> scale = Vector.ShiftLeft(Vector.As<float, int>(t), 23) + new Vector<int>(ExponentBias);
         return p * Vector.As<int, float>(scale);
+    }
+
+    /// <summary>2^x per lane of a 512-bit vector: the same steps and constants as the
+    /// <see cref="Vector{T}"/> form (one register holds a whole N = 16 state row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp2(Vector512<float> x)
+    {
+        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Exp2Lo)), Vector512.Create(Exp2Hi));
+        Vector512<float> t = x + Vector512.Create(Shifter);
+        Vector512<float> f = x - (t - Vector512.Create(Shifter));
+        Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), f, Vector512.Create(P1));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P5));
+        p = Vector512.FusedMultiplyAdd(p, f, Vector512<float>.One);
+        Vector512<int> scale = Vector512.ShiftLeft(t.AsInt32(), 23) + Vector512.Create(ExponentBias);
+        return p * scale.AsSingle();
     }
 
     /// <summary>2^x for one value, with the same polynomial and clamping as the vector form.</summary>

@@ -3,6 +3,8 @@
 // polynomial; ~1 ulp for normal positive inputs). Scalar tails use the KernelMath scalar forms.
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Ssm.Engine.Kernels.Common;
 
@@ -40,11 +42,49 @@ public static partial class KernelMath
         return Vector.FusedMultiplyAdd(e, new Vector<float>(LnQ2), m + y);
     }
 
+    /// <summary>ln(x) per lane of a 512-bit vector: the same steps and constants as the <see cref="Vector{T}"/>
+    /// form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Log(Vector512<float> x)
+    {
+        x = Vector512.MaxNative(x, Vector512.Create(1.17549435e-38f));
+        Vector512<int> bits = x.AsInt32();
+        Vector512<float> e = Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(126));
+        Vector512<float> m = ((bits & Vector512.Create(~0x7f800000)) | Vector512.Create(0x3f000000)).AsSingle();
+        Vector512<float> small = Vector512.LessThan(m, Vector512.Create(SqrtHalf));
+        e -= small & Vector512<float>.One;
+        m = m - Vector512<float>.One + (small & m);
+        Vector512<float> z = m * m;
+        Vector512<float> y = Vector512.FusedMultiplyAdd(Vector512.Create(L0), m, Vector512.Create(L1));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L2));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L3));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L4));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L5));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L6));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L7));
+        y = Vector512.FusedMultiplyAdd(y, m, Vector512.Create(L8));
+        y = y * m * z;
+        y = Vector512.FusedMultiplyAdd(e, Vector512.Create(LnQ1), y);
+        y = Vector512.FusedMultiplyAdd(z, Vector512.Create(-0.5f), y);
+        return Vector512.FusedMultiplyAdd(e, Vector512.Create(LnQ2), m + y);
+    }
+
     /// <summary>v ← softplus(v) in place (vector lanes, scalar tail).</summary>
     public static void SoftplusInPlace(Span<float> v)
     {
         int w = Vector<float>.Count, i = 0;
         Vector<float> thr = new(SoftplusThreshold), l2e = new(Log2E);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float r0 = ref MemoryMarshal.GetReference(v);
+            Vector512<float> thr5 = Vector512.Create(SoftplusThreshold), l2e5 = Vector512.Create(Log2E);
+            for (; i + 16 <= v.Length; i += 16)
+            {
+                Vector512<float> x = Vector512.LoadUnsafe(ref r0, (nuint)i);
+                Vector512<float> sp = Log(Vector512<float>.One + Exp2(Vector512.MinNative(x, thr5) * l2e5));
+                Vector512.ConditionalSelect(Vector512.GreaterThan(x, thr5), x, sp).StoreUnsafe(ref r0, (nuint)i);
+            }
+        }
         for (; i + w <= v.Length; i += w)
         {
             var x = new Vector<float>(v[i..]);
@@ -59,6 +99,18 @@ public static partial class KernelMath
     {
         int w = Vector<float>.Count, i = 0;
         Vector<float> nl2e = new(-Log2E);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float y0 = ref MemoryMarshal.GetReference(y);
+            ref float z0 = ref MemoryMarshal.GetReference(z);
+            Vector512<float> nl2e5 = Vector512.Create(-Log2E);
+            for (; i + 16 <= y.Length; i += 16)
+            {
+                Vector512<float> zv = Vector512.LoadUnsafe(ref z0, (nuint)i);
+                Vector512<float> sig = Vector512<float>.One / (Vector512<float>.One + Exp2(zv * nl2e5));
+                (Vector512.LoadUnsafe(ref y0, (nuint)i) * zv * sig).StoreUnsafe(ref y0, (nuint)i);
+            }
+        }
         for (; i + w <= y.Length; i += w)
         {
             var zv = new Vector<float>(z[i..]);

@@ -93,7 +93,11 @@ public static partial class SelectiveScan
             ref float dt0 = ref dts[0];
             float dskip = x.D is null ? 0f : x.D[d];
             bool rev = o.Reverse;
-            if (k == 2 && Avx.IsSupported && w == 8)
+            if (np == 16 && Vector512.IsHardwareAccelerated && Avx.IsSupported)
+            {
+                Scan16Avx512(L, rev, ref a2, ref bRef, bStride, ref cRef, cStride, ref dt0, ref u, ref ys, dskip, h);
+            }
+            else if (k == 2 && Avx.IsSupported && w == 8)
             {
                 Scan16Avx(L, rev, ref a2, ref bRef, bStride, ref cRef, cStride, ref dt0, ref u, ref ys, dskip, hv);
             }
@@ -182,6 +186,50 @@ public static partial class SelectiveScan
             }
             hv[0] = h0;
             hv[1] = h1;
+        }
+
+        /// <summary>The N ≤ 16 row loop with the whole state in one 512-bit register (half the instructions of
+        /// two 256-bit halves); per block of 8 tokens the dot products are folded to 256 bits and reduced by the
+        /// same transposing horizontal-add tree as <see cref="Scan16Avx"/>.</summary>
+        private static void Scan16Avx512(int L, bool rev, ref float a2, ref float bRef, nint bStride, ref float cRef,
+            nint cStride, ref float dt0, ref float u, ref float ys, float dskip, Span<float> state)
+        {
+            ref float hRef = ref MemoryMarshal.GetReference(state);
+            Vector512<float> av = Vector512.LoadUnsafe(ref a2), h = Vector512.LoadUnsafe(ref hRef);
+            Span<Vector256<float>> acc = stackalloc Vector256<float>[8];
+            ref Vector256<float> accRef = ref MemoryMarshal.GetReference(acc);
+            int step = 0;
+            for (; step + 8 <= L; step += 8)
+            {
+                nint t0 = rev ? L - 8 - step : step;
+                for (int j = 0; j < 8; j++)
+                {
+                    nint t = rev ? t0 + 7 - j : t0 + j;
+                    float dt = Unsafe.Add(ref dt0, t), du = dt * Unsafe.Add(ref u, t);
+                    Vector512<float> e = KernelMath.Exp2(av * dt);
+                    h = Vector512.FusedMultiplyAdd(e, h, Vector512.LoadUnsafe(ref bRef, (nuint)(t * bStride)) * du);
+                    Vector512<float> yc = h * Vector512.LoadUnsafe(ref cRef, (nuint)(t * cStride));
+                    Unsafe.Add(ref accRef, j) = yc.GetLower() + yc.GetUpper();
+                }
+                Vector256<float> q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(Unsafe.Add(ref accRef, 0),
+                    Unsafe.Add(ref accRef, 1)), Avx.HorizontalAdd(Unsafe.Add(ref accRef, 2), Unsafe.Add(ref accRef, 3)));
+                Vector256<float> q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(Unsafe.Add(ref accRef, 4),
+                    Unsafe.Add(ref accRef, 5)), Avx.HorizontalAdd(Unsafe.Add(ref accRef, 6), Unsafe.Add(ref accRef, 7)));
+                Vector256<float> sums = Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
+                if (rev) sums = Vector256.Shuffle(sums, Vector256.Create(7, 6, 5, 4, 3, 2, 1, 0));
+                Vector256<float> uv = Vector256.LoadUnsafe(ref u, (nuint)t0);
+                Vector256.StoreUnsafe(Vector256.FusedMultiplyAdd(uv, Vector256.Create(dskip), sums), ref ys, (nuint)t0);
+            }
+            for (; step < L; step++)
+            {
+                nint t = rev ? L - 1 - step : step;
+                float dt = Unsafe.Add(ref dt0, t), ut = Unsafe.Add(ref u, t);
+                Vector512<float> e = KernelMath.Exp2(av * dt);
+                h = Vector512.FusedMultiplyAdd(e, h, Vector512.LoadUnsafe(ref bRef, (nuint)(t * bStride)) * (dt * ut));
+                Unsafe.Add(ref ys, t) = Vector512.Sum(h * Vector512.LoadUnsafe(ref cRef, (nuint)(t * cStride)))
+                                        + dskip * ut;
+            }
+            h.StoreUnsafe(ref hRef);
         }
 
         /// <summary>dt = softplus?(delta + delta_bias) for one row; <paramref name="raw"/> (if not empty)

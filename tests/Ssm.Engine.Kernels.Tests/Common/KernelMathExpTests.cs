@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Ssm.Engine.Kernels.Common;
 
 namespace Ssm.Engine.Kernels.Tests.Common;
@@ -69,6 +70,29 @@ public class KernelMathExpTests
                 $"softplus({xs[i]}) = {sp[i]}, want {spWant}");
             double gWant = 1.5 * xs[i] / (1 + Math.Exp(-xs[i]));
             Assert.True(Math.Abs(y[i] - gWant) <= 1e-7 + 3e-7 * Math.Abs(gWant), $"silu gate at {xs[i]}");
+        }
+    }
+
+    [Fact]
+    public void Exp2AndLog_512BitForms_MatchTheVectorForms_BitForBit()
+    {
+        float[] xs = Grid(-140f, 140f, 16 * 997);
+        float[] pos = xs.Select(x => MathF.Exp(x / 5)).ToArray();
+        int w = Vector<float>.Count;
+        for (int i = 0; i + 16 <= xs.Length; i += 16)
+        {
+            Vector512<float> e = KernelMath.Exp2(Vector512.Create(xs.AsSpan(i, 16)));
+            Vector512<float> l = KernelMath.Log(Vector512.Create(pos.AsSpan(i, 16)));
+            for (int j = 0; j + w <= 16; j += w)
+            {
+                Vector<float> ev = KernelMath.Exp2(new Vector<float>(xs, i + j));
+                Vector<float> lv = KernelMath.Log(new Vector<float>(pos, i + j));
+                for (int k = 0; k < w; k++)
+                {
+                    Assert.Equal(ev[k], e[j + k]);
+                    Assert.Equal(lv[k], l[j + k]);
+                }
+            }
         }
     }
 }
