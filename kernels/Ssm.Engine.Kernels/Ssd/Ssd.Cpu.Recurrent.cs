@@ -4,7 +4,9 @@
 // block's first token), so S' += B_t ⊗ (u_t/λ_t) and y_t = λ_t·(S'·C_t): 2 FMA per state element and token
 // instead of mul + 2 FMA. Register tile: 2 vectors of P × 4 state rows n stay in registers across the block.
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Ssm.Engine.Kernels.Ssd;
 
@@ -14,6 +16,14 @@ public static partial class Ssd
     {
         // Log-decay floor of one rescaled block: 1/λ stays below e^60 ≈ 1e26, far from float overflow.
         private const float RescaleFloor = -60f;
+        public static bool XNoWide;
+
+        // P lanes of one 512-bit register tile (two vectors of 16).
+        private const int WideP = 32;
+
+        /// <summary>Whether the forward recurrence uses the 512-bit 8-row tiles: AVX-512 present and P padded to a
+        /// multiple of <see cref="WideP"/>.</summary>
+        private static bool WideTiles(Core c) => !XNoWide && Vector512.IsHardwareAccelerated && c.Pp % WideP == 0;
 
         private static unsafe void RecurrentItem(Core c, int b, int h, int p0, int p1, Scratch w)
         {
@@ -26,9 +36,14 @@ public static partial class Ssd
                     int tb = PrepareRescaled(c, b, h, t0, p0, p1, w);
                     float a0 = w.Decay[0], lamEnd = lam[tb - 1];
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
-                    for (int pt = p0; pt < p1; pt += 2 * lanes)
+                    // 512-bit tiles (8 state rows × 32 P) first where they fit; the 256-bit tiles take the rest.
+                    int n8 = WideTiles(c) ? s.N / 8 * 8 : 0;
+                    for (int pt = p0; pt < p1 && n8 > 0; pt += WideP)
+                    for (int n = 0; n < n8; n += 8)
+                        Tile8Wide(st + n * pp + pt, pp, u + pt, y + pt, a0, lamEnd, bt + n, ct + n, stride, tb);
+                    for (int pt = p0; pt < p1 && n8 < s.N; pt += 2 * lanes)
                     {
-                        int n = 0;
+                        int n = n8;
                         for (; n < n4; n += 4)
                             Tile4(st + n * pp + pt, pp, u + pt, y + pt, a0, lamEnd, bt + n, ct + n, stride, tb);
                         for (; n < s.N; n++)
@@ -97,6 +112,72 @@ public static partial class Ssd
             }
             StoreRescaled4(st, pp, lamEnd, s00, s01, s10, s11, s20, s21, s30, s31);
         }
+
+        // Tile4's scheme on 512-bit registers: 8 state rows × 2 vectors of 16 P lanes (16 accumulators, which the
+        // 32 AVX-512 registers hold), y summed as two partial chains of 4 rows to keep its latency short.
+        private static unsafe void Tile8Wide(float* st, int pp, float* u, float* y, float a0, float lamEnd, float* bt,
+            float* ct, int stride, int tb)
+        {
+            var av = Vector512.Create(a0);
+            Vector512<float> s00 = L5(st) * av, s01 = L5(st + 16) * av, s10 = L5(st + pp) * av;
+            Vector512<float> s11 = L5(st + pp + 16) * av, s20 = L5(st + 2 * pp) * av, s21 = L5(st + 2 * pp + 16) * av;
+            Vector512<float> s30 = L5(st + 3 * pp) * av, s31 = L5(st + 3 * pp + 16) * av, s40 = L5(st + 4 * pp) * av;
+            Vector512<float> s41 = L5(st + 4 * pp + 16) * av, s50 = L5(st + 5 * pp) * av;
+            Vector512<float> s51 = L5(st + 5 * pp + 16) * av, s60 = L5(st + 6 * pp) * av;
+            Vector512<float> s61 = L5(st + 6 * pp + 16) * av, s70 = L5(st + 7 * pp) * av;
+            Vector512<float> s71 = L5(st + 7 * pp + 16) * av;
+            for (int i = 0; i < tb; i++)
+            {
+                float* ui = u + i * pp, yi = y + i * pp, bi = bt + i * stride, ci = ct + i * stride;
+                Vector512<float> u0 = L5(ui), u1 = L5(ui + 16);
+                Vector512<float> bb = Vector512.Create(bi[0]);
+                s00 = F5(bb, u0, s00); s01 = F5(bb, u1, s01);
+                bb = Vector512.Create(bi[1]);
+                s10 = F5(bb, u0, s10); s11 = F5(bb, u1, s11);
+                bb = Vector512.Create(bi[2]);
+                s20 = F5(bb, u0, s20); s21 = F5(bb, u1, s21);
+                bb = Vector512.Create(bi[3]);
+                s30 = F5(bb, u0, s30); s31 = F5(bb, u1, s31);
+                bb = Vector512.Create(bi[4]);
+                s40 = F5(bb, u0, s40); s41 = F5(bb, u1, s41);
+                bb = Vector512.Create(bi[5]);
+                s50 = F5(bb, u0, s50); s51 = F5(bb, u1, s51);
+                bb = Vector512.Create(bi[6]);
+                s60 = F5(bb, u0, s60); s61 = F5(bb, u1, s61);
+                bb = Vector512.Create(bi[7]);
+                s70 = F5(bb, u0, s70); s71 = F5(bb, u1, s71);
+                Vector512<float> c0 = Vector512.Create(ci[0]), c4 = Vector512.Create(ci[4]);
+                Vector512<float> ya0 = F5(s00, c0, L5(yi)), ya1 = F5(s01, c0, L5(yi + 16));
+                Vector512<float> yb0 = s40 * c4, yb1 = s41 * c4;
+                c0 = Vector512.Create(ci[1]);
+                c4 = Vector512.Create(ci[5]);
+                ya0 = F5(s10, c0, ya0); ya1 = F5(s11, c0, ya1); yb0 = F5(s50, c4, yb0); yb1 = F5(s51, c4, yb1);
+                c0 = Vector512.Create(ci[2]);
+                c4 = Vector512.Create(ci[6]);
+                ya0 = F5(s20, c0, ya0); ya1 = F5(s21, c0, ya1); yb0 = F5(s60, c4, yb0); yb1 = F5(s61, c4, yb1);
+                c0 = Vector512.Create(ci[3]);
+                c4 = Vector512.Create(ci[7]);
+                ya0 = F5(s30, c0, ya0); ya1 = F5(s31, c0, ya1); yb0 = F5(s70, c4, yb0); yb1 = F5(s71, c4, yb1);
+                Vector512.Store(ya0 + yb0, yi);
+                Vector512.Store(ya1 + yb1, yi + 16);
+            }
+            var le = Vector512.Create(lamEnd);
+            Vector512.Store(s00 * le, st); Vector512.Store(s01 * le, st + 16);
+            Vector512.Store(s10 * le, st + pp); Vector512.Store(s11 * le, st + pp + 16);
+            Vector512.Store(s20 * le, st + 2 * pp); Vector512.Store(s21 * le, st + 2 * pp + 16);
+            Vector512.Store(s30 * le, st + 3 * pp); Vector512.Store(s31 * le, st + 3 * pp + 16);
+            Vector512.Store(s40 * le, st + 4 * pp); Vector512.Store(s41 * le, st + 4 * pp + 16);
+            Vector512.Store(s50 * le, st + 5 * pp); Vector512.Store(s51 * le, st + 5 * pp + 16);
+            Vector512.Store(s60 * le, st + 6 * pp); Vector512.Store(s61 * le, st + 6 * pp + 16);
+            Vector512.Store(s70 * le, st + 7 * pp); Vector512.Store(s71 * le, st + 7 * pp + 16);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe Vector512<float> L5(float* p) => Vector512.Load(p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> F5(Vector512<float> a, Vector512<float> b, Vector512<float> c) =>
+            Vector512.FusedMultiplyAdd(a, b, c);
 
         // One state row (remainder of N not divisible by 4), same rescaled scheme.
         private static unsafe void Tile1(float* st, float* u, float* y, int pp, float a0, float lamEnd, float* bt,

@@ -143,7 +143,8 @@ public static partial class Ssd
             var s = c.S;
             if (alg == SsdAlgorithm.Chunked && chunk < 1)
                 throw new ArgumentException($"[ssd] chunk_size must be positive, got {chunk}");
-            int tiles = c.Pp / (2 * Lanes);
+            // The P split follows the widest register tile so a head's rows sum in the same order for any split.
+            int unit = WideTiles(c) ? WideP : 2 * Lanes, tiles = c.Pp / unit;
             int bh = s.B * s.H, workers = Workers(threads);
             // Split the P axis too when there are too few heads to keep every worker busy (rows are independent).
             int split = bh >= 2 * workers ? 1 : Math.Min(tiles, (2 * workers + bh - 1) / bh);
@@ -152,7 +153,7 @@ public static partial class Ssd
             Parallel.For(0, bh * split, Parallelism(threads), () => new Scratch(s.N, c.Pp, rows), (item, _, w) =>
             {
                 int b = item / split / s.H, h = item / split % s.H, part = item % split;
-                int p0 = part * perSplit * 2 * Lanes, p1 = Math.Min(c.Pp, p0 + perSplit * 2 * Lanes);
+                int p0 = part * perSplit * unit, p1 = Math.Min(c.Pp, p0 + perSplit * unit);
                 if (p0 >= p1) return w;
                 LoadState(c, b, h, p0, p1, w);
                 if (alg == SsdAlgorithm.Chunked) ChunkedItem(c, b, h, p0, p1, w, rows);
