@@ -78,7 +78,7 @@ public static partial class Ssd
             var w = bw.W;
             int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
             int stateOff = (b * s.H + h) * P * s.N;
-            bool withY = c.Z is not null;
+            bool withY = c.Z is not null, wide = WideSweeps(c);
             // The shared token preparation without the gate (filled by PrepareGates in one vector pass).
             Core cz = withY ? c with { Z = null } : c;
             LoadState(c, b, h, 0, pp, w);
@@ -100,9 +100,14 @@ public static partial class Ssd
                     {
                         int rows = Math.Min(4, s.N - n);
                         new Span<float>(part, tb * 4 * v).Clear();
-                        for (int pt = 0; pt < pp; pt += 2 * v)
-                            SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
-                                stride, tb, part, 4 * v, rows, withY);
+                        if (wide && rows == 4)
+                            for (int pt = 0; pt < pp; pt += WideP)
+                                SweepForwardWide(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
+                                    ct + n, stride, tb, part, 4 * v, withY);
+                        else
+                            for (int pt = 0; pt < pp; pt += 2 * v)
+                                SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
+                                    stride, tb, part, 4 * v, rows, withY);
                         ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
@@ -165,9 +170,14 @@ public static partial class Ssd
                     {
                         int rows = Math.Min(4, s.N - n);
                         new Span<float>(part, tb * 4 * v).Clear();
-                        for (int pt = 0; pt < pp; pt += 2 * v)
-                            SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n, ct + n,
-                                stride, tb, part, 4 * v, rows);
+                        if (wide && rows == 4)
+                            for (int pt = 0; pt < pp; pt += WideP)
+                                SweepReverseWide(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
+                                    ct + n, stride, tb, part, 4 * v);
+                        else
+                            for (int pt = 0; pt < pp; pt += 2 * v)
+                                SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
+                                    ct + n, stride, tb, part, 4 * v, rows);
                         ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
