@@ -76,8 +76,13 @@ public static partial class SelectiveScan
             ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
             // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
             // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
-            bool pair = np == 2 * w;
-            if (pair)
+            bool pair = np == 2 * w, wide = WideBackward(np);
+            if (wide)
+            {
+                RecomputeWide(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dcRef, dts, u, gyv,
+                    ref h, ref e, ref sB);
+            }
+            else if (pair)
             {
                 RecomputePair(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dcRef, dts, u, gyv,
                     ref h, ref e, ref sB);
@@ -108,7 +113,12 @@ public static partial class SelectiveScan
             ref float gh = ref ghs[0];
             ref float dA = ref part.A[row * np];
             ref float dbRef = ref (s.VariableB ? ref wk.DB![p.BaseB(b, d)] : ref part.InvB![row * np]);
-            if (pair)
+            if (wide)
+            {
+                ReverseWide(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dbRef, dts, u, gyv,
+                    ref h, ref e, ref sB, ref sA, ref gh, ref dA);
+            }
+            else if (pair)
             {
                 ReversePair(L, rev, ref a, ref bRef, bStride, ref cRef, cStride, ref dbRef, dts, u, gyv,
                     ref h, ref e, ref sB, ref sA, ref gh, ref dA);
