@@ -4,6 +4,8 @@
 // The cores are AggressiveOptimization: fully optimised on the first call, never run as tier-0 loops.
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Ssm.Engine.Kernels.Common;
 
 namespace Ssm.Engine.Kernels.Conv1d;
@@ -68,7 +70,7 @@ public static partial class CausalConv1d
     /// always written), dw[k] += Σ_t g[t]·xp[t+k]. Returns Σ_t g[t] (the bias gradient of this row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float BackwardRow(float* head, float* x, int L, float* w, int K, float bias, float* dy,
-        bool silu, float* g, float* dx, float* dhead, float* dw)
+        bool silu, float* g, float* dx, float* dhead, float* dw, bool stream = false)
     {
         int H = K - 1, V = Vector<float>.Count, t;
         float db = K == 4 ? GradAndWeightsK4(head, x, L, w, bias, dy, silu, g, dw)
@@ -80,6 +82,20 @@ public static partial class CausalConv1d
         if (K == 4)
         {
             Vector<float> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]);
+            if (stream && Avx.IsSupported && V == 8)
+            {
+                // Streaming (non-temporal) stores from the first 32-byte boundary: dx is written once and not read
+                // here, so it need not evict x and dy from the cache (nor be read for ownership first).
+                int lead = Math.Min(body, (int)((32 - ((nint)dx & 31)) & 31) / sizeof(float));
+                for (; t < lead; t++) dx[t] = TransposedTap(g, L, w, K, t + H);
+                for (; t + V <= body; t += V)
+                {
+                    var a = Vector.FusedMultiplyAdd(w0, Vector.Load(gs0 + t), w1 * Vector.Load(gs0 + t - 1));
+                    a = Vector.FusedMultiplyAdd(w2, Vector.Load(gs0 + t - 2), a);
+                    Avx.StoreAlignedNonTemporal(dx + t, Vector.FusedMultiplyAdd(w3, Vector.Load(gs0 + t - 3), a)
+                        .AsVector256());
+                }
+            }
             for (; t + V <= body; t += V)
             {
                 var a = Vector.FusedMultiplyAdd(w0, Vector.Load(gs0 + t), w1 * Vector.Load(gs0 + t - 1));
