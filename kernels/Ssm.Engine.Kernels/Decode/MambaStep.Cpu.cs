@@ -10,7 +10,7 @@ namespace Ssm.Engine.Kernels.Decode;
 public static partial class MambaStep
 {
     /// <summary>The fast CPU path; same contract as <see cref="Reference"/> in float32.</summary>
-    public static class Cpu
+    public static partial class Cpu
     {
         /// <summary>buf (D, K), weight (D, K), bias (D) or empty; x (D) in: the new input, out: silu(conv).</summary>
         public static void Conv(int d, int k, Span<float> buf, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,

@@ -4,7 +4,7 @@ namespace Ssm.Engine.Kernels.Decode;
 public static partial class MambaStep
 {
     /// <summary>The reference loops, accumulating in float64.</summary>
-    public static class Reference
+    public static partial class Reference
     {
         /// <summary>buf (D, K), weight (D, K), bias (D) or empty; x (D) in: the new input, out: silu(conv).</summary>
         public static void Conv(int d, int k, Span<float> buf, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,

@@ -1,7 +1,8 @@
 namespace Ssm.Engine.Models.Generation;
 
 /// <summary>Recurrent state and scratch buffers of <see cref="MambaDecoder"/> for B sequences: per layer the
-/// conv window (B, d_inner, K) and SSM state (B, d_inner, N), the logits (B, V_pad), and per-token scratch
+/// conv window (B, conv channels, K) and SSM state (B, d_inner, N) (Mamba-2: (B, H, P, N)), the logits
+/// (B, V_pad), and per-token scratch
 /// reused by every step (nothing is allocated while decoding).</summary>
 public sealed class DecodeState
 {
@@ -12,7 +13,7 @@ public sealed class DecodeState
     {
         if (batch < 1) throw new ArgumentException($"[decode_state] batch must be positive, got {batch}");
         Batch = batch;
-        _convRow = m.DInner * m.ConvWidth;
+        _convRow = m.ConvChannels * m.ConvWidth;
         _ssmRow = m.DInner * m.State;
         _vocab = m.Vocab;
         _conv = [.. Enumerable.Range(0, m.LayerCount).Select(_ => new float[batch * _convRow])];
@@ -22,7 +23,7 @@ public sealed class DecodeState
         Hidden = new float[m.DModel];
         Residual = new float[m.DModel];
         Normed = new float[m.DModel];
-        Xz = new float[2 * m.DInner];
+        Xz = new float[m.InProjWidth];
         Dbc = new float[m.DtRank + 2 * m.State];
         Dt = new float[m.DInner];
         Y = new float[m.DInner];

@@ -24,18 +24,24 @@ public sealed class MambaDecoder
     public MambaDecoder(CausalLm model, bool? bf16 = null, int threads = 0)
     {
         if (!Supports(model))
-            throw new NotSupportedException("[mamba_decoder] only Mamba-1 models without MLP or attention");
+            throw new NotSupportedException(
+                "[mamba_decoder] only stacks of Mamba-1 or of Mamba-2 mixers without MLP or attention");
         _model = model;
         Threads = threads;
         var c = model.Config;
         var p = model.NamedParameters().ToDictionary(t => t.Path, t => t.Value);
         bool half = bf16 ?? p.Values.Any(t => t.DType == DType.BFloat16);
         Bf16 = half;
+        Kind = c.KindOf(0);
         DModel = c.DModel;
         DInner = c.DInner;
         State = c.Ssm.StateSize;
-        DtRank = c.Ssm.DtRank ?? (c.DModel + 15) / 16;
+        DtRank = Kind == LayerKind.Mamba1 ? c.Ssm.DtRank ?? (c.DModel + 15) / 16 : 0;
         ConvWidth = c.Ssm.DConv;
+        Heads = Kind == LayerKind.Mamba2 ? DInner / c.Ssm.HeadDim : 0;
+        Groups = Kind == LayerKind.Mamba2 ? c.Ssm.NGroups : 0;
+        ConvChannels = DInner + 2 * Groups * State;
+        InProjWidth = Kind == LayerKind.Mamba2 ? DInner + ConvChannels + Heads : 2 * DInner;
         Vocab = c.PaddedVocabSize;
         Eps = c.NormEps;
         _embedding = new Matrix(p["backbone.embedding.weight"], half);
@@ -48,19 +54,31 @@ public sealed class MambaDecoder
             var aLog = Vec(p[m + "A_log"])!;
             var a = new float[aLog.Length];
             for (int j = 0; j < a.Length; j++) a[j] = -MathF.Exp(aLog[j]);
+            bool two = Kind == LayerKind.Mamba2;
             _layers[i] = new Layer(Vec(p[$"backbone.layers.{i}.norm.weight"])!,
                 new Matrix(p[m + "in_proj.weight"], half), Vec(p.GetValueOrDefault(m + "in_proj.bias")),
                 Vec(p[m + "conv1d.weight"])!, Vec(p.GetValueOrDefault(m + "conv1d.bias")),
-                new Matrix(p[m + "x_proj.weight"], half), new Matrix(p[m + "dt_proj.weight"], half),
-                Vec(p[m + "dt_proj.bias"])!, a, Vec(p[m + "D"])!,
+                two ? null : new Matrix(p[m + "x_proj.weight"], half),
+                two ? null : new Matrix(p[m + "dt_proj.weight"], half),
+                Vec(p[two ? m + "dt_bias" : m + "dt_proj.bias"])!, a, Vec(p[m + "D"])!,
+                two ? Vec(p[m + "norm.weight"]) : null,
                 new Matrix(p[m + "out_proj.weight"], half), Vec(p.GetValueOrDefault(m + "out_proj.bias")));
         }
     }
 
-    /// <summary>True when every layer is a Mamba-1 mixer and there is no MLP.</summary>
-    public static bool Supports(CausalLm model) =>
-        model.Config.DIntermediate == 0
-        && Enumerable.Range(0, model.Config.NLayer).All(i => model.Config.KindOf(i) == LayerKind.Mamba1);
+    /// <summary>True when every layer is a Mamba-1 mixer, or every layer a Mamba-2 mixer, and there is no
+    /// MLP.</summary>
+    public static bool Supports(CausalLm model)
+    {
+        var c = model.Config;
+        if (c.DIntermediate != 0 || c.NLayer == 0) return false;
+        var kind = c.KindOf(0);
+        return kind is LayerKind.Mamba1 or LayerKind.Mamba2
+               && Enumerable.Range(0, c.NLayer).All(i => c.KindOf(i) == kind);
+    }
+
+    /// <summary>The mixer kind of every layer.</summary>
+    public LayerKind Kind { get; }
 
     /// <summary>The model's configuration.</summary>
     public ModelConfig Config => _model.Config;
@@ -77,6 +95,14 @@ public sealed class MambaDecoder
     public int DInner { get; }
     /// <summary>N.</summary>
     public int State { get; }
+    /// <summary>H (Mamba-2; 0 for Mamba-1).</summary>
+    public int Heads { get; }
+    /// <summary>G (Mamba-2; 0 for Mamba-1).</summary>
+    public int Groups { get; }
+    /// <summary>Channels of the conv window: d_inner (Mamba-1) or d_inner + 2·G·N (Mamba-2).</summary>
+    public int ConvChannels { get; }
+    /// <summary>Width of the in_proj output.</summary>
+    public int InProjWidth { get; }
     /// <summary>R.</summary>
     public int DtRank { get; }
     /// <summary>K.</summary>
@@ -144,14 +170,19 @@ public sealed class MambaDecoder
         for (int i = 0; i < _layers.Length; i++)
         {
             var L = _layers[i];
+            if (Kind == LayerKind.Mamba2)
+            {
+                StepMamba2(L, i, st, r, i == 0);
+                continue;
+            }
             MambaStep.Cpu.AddNorm(hidden, residual, L.Norm, normed, Eps, i == 0);
             L.InProj.Apply(normed, xz, t, L.InBias);
             var x = xz[..di];
             var z = xz.Slice(di, di);
             MambaStep.Cpu.Conv(di, k, st.ConvRow(i, r), L.ConvW, L.ConvB, x);
             // x_proj and dt_proj are small (< 0.5 MB): a thread hand-off would cost more than it saves.
-            L.XProj.Apply(x, dbc, 1, null);
-            L.DtProj.Apply(dbc[..rank], dt, 1, null);
+            L.XProj!.Apply(x, dbc, 1, null);
+            L.DtProj!.Apply(dbc[..rank], dt, 1, null);
             MambaStep.Cpu.Ssm(di, n, st.SsmRow(i, r), L.A, x, dt, L.DtBias, L.D, dbc.Slice(rank, n),
                 dbc.Slice(rank + n, n), z, y);
             L.OutProj.Apply(y, hidden, t, L.OutBias);
@@ -161,10 +192,28 @@ public sealed class MambaDecoder
         st.Positions[r]++;
     }
 
+    // in_proj → [z | xBC | dt]; xBC = silu(conv(xBC)) = [x | B | C]; y = heads(x, dt, A, B, C, D);
+    // y = rmsnorm_gated(y, z, group d_inner/G); out_proj(y). dt_limit is not applied in a step, as upstream.
+    private void StepMamba2(Layer L, int i, DecodeState st, int r, bool first)
+    {
+        int di = DInner, gn = Groups * State, conv = ConvChannels, t = Threads;
+        Span<float> xz = st.Xz, y = st.Y;
+        MambaStep.Cpu.AddNorm(st.Hidden, st.Residual, L.Norm, st.Normed, Eps, first);
+        L.InProj.Apply(st.Normed, xz, t, L.InBias);
+        Span<float> z = xz[..di], xbc = xz.Slice(di, conv), dt = xz.Slice(di + conv, Heads);
+        MambaStep.Cpu.Conv(conv, ConvWidth, st.ConvRow(i, r), L.ConvW, L.ConvB, xbc);
+        MambaStep.Cpu.Heads(Heads, di / Heads, State, Groups, st.SsmRow(i, r), L.A, xbc[..di], dt, L.DtBias, L.D,
+            xbc.Slice(di, gn), xbc.Slice(di + gn, gn), y);
+        MambaStep.Cpu.GatedNorm(y, z, L.GateNorm, y, di / Groups, Eps);
+        L.OutProj.Apply(y, st.Hidden, t, L.OutBias);
+    }
+
     private static float[]? Vec(Tensor? t) => t?.To(DType.Float32).Contiguous().ToArray();
 
+    // Mamba-1 uses XProj and DtProj (dt_bias = dt_proj.bias, A (D, N)); Mamba-2 uses GateNorm (A, dt_bias (H)).
     private sealed record Layer(float[] Norm, Matrix InProj, float[]? InBias, float[] ConvW, float[]? ConvB,
-        Matrix XProj, Matrix DtProj, float[] DtBias, float[] A, float[] D, Matrix OutProj, float[]? OutBias);
+        Matrix? XProj, Matrix? DtProj, float[] DtBias, float[] A, float[] D, float[]? GateNorm, Matrix OutProj,
+        float[]? OutBias);
 
     /// <summary>A row-major (N, K) matrix in fp32 or bf16 bits.</summary>
     private sealed class Matrix

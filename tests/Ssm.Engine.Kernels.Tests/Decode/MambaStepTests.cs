@@ -36,6 +36,49 @@ public class MambaStepTests
     }
 
     [Theory]
+    [InlineData(4, 16, 16, 1, 1, 1)]
+    [InlineData(6, 5, 13, 2, 2, 2)]
+    [InlineData(3, 7, 9, 3, 0, 3)]
+    public void Heads_MatchesReference_OverSeveralSteps(int h, int p, int n, int g, int dMode, int seed)
+    {
+        var rng = new Random(seed);
+        float[] a = Fill(rng, h, -3, -0.1), dtBias = Fill(rng, h, -1, 0.5);
+        float[] dskip = dMode == 0 ? [] : Fill(rng, dMode == 1 ? h : h * p, -1, 1);
+        float[] stRef = Fill(rng, h * p * n, -1, 1), stCpu = (float[])stRef.Clone();
+        for (int step = 0; step < 4; step++)
+        {
+            float[] x = Fill(rng, h * p, -1, 1), dt = Fill(rng, h, -3, 25), b = Fill(rng, g * n, -1, 1);
+            float[] c = Fill(rng, g * n, -1, 1), yRef = new float[h * p], yCpu = new float[h * p];
+            MambaStep.Reference.Heads(h, p, n, g, stRef, a, x, dt, dtBias, dskip, b, c, yRef);
+            MambaStep.Cpu.Heads(h, p, n, g, stCpu, a, x, dt, dtBias, dskip, b, c, yCpu);
+            Close(yRef, yCpu, 1e-5);
+            Close(stRef, stCpu, 1e-5);
+        }
+    }
+
+    [Theory]
+    [InlineData(48, 16, 1)]
+    [InlineData(30, 30, 2)]
+    [InlineData(21, 7, 3)]
+    public void GatedNorm_MatchesReference_InPlaceToo(int d, int groupSize, int seed)
+    {
+        var rng = new Random(seed);
+        float[] y = Fill(rng, d, -2, 2), z = Fill(rng, d, -3, 3), w = Fill(rng, d, 0.5, 1.5);
+        float[] want = new float[d], got = (float[])y.Clone();
+        MambaStep.Reference.GatedNorm(y, z, w, want, groupSize, 1e-5);
+        MambaStep.Cpu.GatedNorm(got, z, w, got, groupSize, 1e-5);
+        Close(want, got, 1e-5);
+    }
+
+    [Fact]
+    public void Heads_RejectsGroupsThatDoNotDivideHeads()
+    {
+        var e = Assert.Throws<ArgumentException>(() => MambaStep.Cpu.Heads(3, 2, 4, 2, new float[24], new float[3],
+            new float[6], new float[3], new float[3], [], new float[8], new float[8], new float[6]));
+        Assert.Contains("G dividing H", e.Message);
+    }
+
+    [Theory]
     [InlineData(48, 16, 1)]
     [InlineData(7, 13, 2)]
     [InlineData(3, 128, 3)]

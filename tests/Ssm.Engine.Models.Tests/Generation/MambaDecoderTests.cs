@@ -16,11 +16,13 @@ public class MambaDecoderTests
     };
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Step_MatchesTheTensorStepPath(bool tied)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Step_MatchesTheTensorStepPath(bool tied, bool mamba2)
     {
-        var cfg = TinyModels.Mamba1 with { TieEmbeddings = tied };
+        var cfg = (mamba2 ? TinyModels.Mamba2 : TinyModels.Mamba1) with { TieEmbeddings = tied };
         var model = new CausalLm(cfg, seed: 5);
         int[] prompt = [3, 1, 4, 1, 5];
         var cache = model.NewCache();
@@ -54,10 +56,14 @@ public class MambaDecoderTests
         for (int t = 0; t < 3; t++) AssertClose(f32.Step(t + 5, s1).ToArray(), b16.Step(t + 5, s2).ToArray(), 3e-2);
     }
 
-    [Fact]
-    public void Step_AllocatesNoManagedMemory_AfterWarmUp()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Step_AllocatesNoManagedMemory_AfterWarmUp(bool mamba2)
     {
-        var dec = new MambaDecoder(new CausalLm(Wider, seed: 2), threads: 1);
+        var cfg = mamba2 ? Wider with { Ssm = new SsmConfig { Layer = LayerKind.Mamba2, DState = 16, HeadDim = 32 } }
+            : Wider;
+        var dec = new MambaDecoder(new CausalLm(cfg, seed: 2), threads: 1);
         var st = dec.NewState();
         dec.Prefill(st, 0, [5, 6]);
         for (int i = 0; i < 3; i++) dec.Step(i, st);
@@ -68,9 +74,9 @@ public class MambaDecoderTests
     }
 
     [Fact]
-    public void NonMamba1Models_AreNotSupported()
+    public void HybridModels_AreNotSupported()
     {
-        Assert.False(MambaDecoder.Supports(new CausalLm(TinyModels.Mamba2, seed: 1)));
+        Assert.True(MambaDecoder.Supports(new CausalLm(TinyModels.Mamba2, seed: 1)));
         Assert.False(MambaDecoder.Supports(new CausalLm(TinyModels.Hybrid, seed: 1)));
         Assert.Throws<NotSupportedException>(() => new MambaDecoder(new CausalLm(TinyModels.Hybrid, seed: 1)));
     }
