@@ -49,7 +49,8 @@ public static partial class SelectiveScan
                 merge?.Invoke(local);
                 return;
             }
-            int chunks = Math.Min(rows, threads * 8), per = (rows + chunks - 1) / chunks;
+            // With per-chunk buffers (merge), one chunk per thread: rows cost the same, and fewer buffers to fill.
+            int chunks = Math.Min(rows, merge is null ? threads * 8 : threads), per = (rows + chunks - 1) / chunks;
             chunks = (rows + per - 1) / per;
             var po = new ParallelOptions { MaxDegreeOfParallelism = threads };
             if (merge is null)

@@ -22,23 +22,58 @@ public static partial class SelectiveScan
         public static SelectiveScanGrads<float> Backward(in SelectiveScanShape s, in SelectiveScanOptions o,
             SelectiveScanInputs<float> x, float[]? dy, float[]? dLastState)
         {
-            Validate(s, x, dy?.Length ?? s.Batch * s.Dim * s.Length, dLastState?.Length ?? -1);
             var g = SelectiveScanGrads<float>.ZerosLike(x);
+            Backward(s, o, x, dy, dLastState, g);
+            return g;
+        }
+
+        /// <summary><see cref="Backward(in SelectiveScanShape, in SelectiveScanOptions, SelectiveScanInputs{float},
+        /// float[], float[])"/> into caller-owned gradients <paramref name="g"/> (shaped like the inputs, every
+        /// array overwritten), so repeated calls allocate no large arrays.</summary>
+        public static void Backward(in SelectiveScanShape s, in SelectiveScanOptions o, SelectiveScanInputs<float> x,
+            float[]? dy, float[]? dLastState, SelectiveScanGrads<float> g)
+        {
+            Validate(s, x, dy?.Length ?? s.Batch * s.Dim * s.Length, dLastState?.Length ?? -1);
+            ValidateGrads(x, g);
+            Array.Clear(g.A);
+            Array.Clear(g.B);
+            Array.Clear(g.C);
+            if (g.D is not null) Array.Clear(g.D);
+            if (g.DeltaBias is not null) Array.Clear(g.DeltaBias);
             var plan = new Plan(s, x, naturalA: true);
             int np = plan.Np, rows = s.Batch * s.Dim;
             var part = new Partials(rows, np, s);
             SelectiveScanShape sh = s;
             SelectiveScanOptions op = o;
-            ForEachRowChunk(s, o, () => new Worker(sh, np), (lo, hi, wk) =>
+            ForEachRowChunk(s, o, () => Worker.Rent(sh, np), (lo, hi, wk) =>
             {
                 for (int row = lo; row < hi; row++) RowBackward(sh, op, x, plan, row, dy, dLastState, g, part, wk);
             }, wk =>
             {
                 if (wk.DB is not null) Add(part.VarB!, wk.DB);
                 if (wk.DC is not null) Add(part.VarC!, wk.DC);
+                Worker.Return(wk);
             });
             part.Finish(s, x, g);
-            return g;
+        }
+
+        private static void ValidateGrads(SelectiveScanInputs<float> x, SelectiveScanGrads<float> g)
+        {
+            static void Same(string name, float[]? want, float[]? got)
+            {
+                if ((want?.Length ?? -1) != (got?.Length ?? -1))
+                    throw new ArgumentException($"[selective_scan] gradient {name} holds {got?.Length ?? 0} values, "
+                                                + $"its input {want?.Length ?? 0}");
+            }
+            Same("du", x.U, g.U);
+            Same("ddelta", x.Delta, g.Delta);
+            Same("dA", x.A, g.A);
+            Same("dB", x.B, g.B);
+            Same("dC", x.C, g.C);
+            Same("dD", x.D, g.D);
+            Same("dz", x.Z, g.Z);
+            Same("ddelta_bias", x.DeltaBias, g.DeltaBias);
+            Same("dh0", x.H0, g.H0);
         }
 
         private static void Add(float[] into, float[] from)
@@ -325,6 +360,29 @@ public static partial class SelectiveScan
         /// and the worker's variable dB, dC accumulators in the packed (B·G, L, Np) layout.</summary>
         private sealed class Worker(in SelectiveScanShape s, int np)
         {
+            // Workers of recent calls, reused when the shape matches (their buffers reach the large-object heap,
+            // and allocating them per call made the backward's time depend on garbage collections).
+            private static readonly System.Collections.Concurrent.ConcurrentBag<Worker> Pool = [];
+            private readonly SelectiveScanShape _shape = s;
+            private readonly int _np = np;
+
+            public static Worker Rent(in SelectiveScanShape s, int np)
+            {
+                while (Pool.TryTake(out var w))
+                {
+                    if (w._shape != s || w._np != np) continue;
+                    if (w.DB is not null) Array.Clear(w.DB);
+                    if (w.DC is not null) Array.Clear(w.DC);
+                    return w;
+                }
+                return new Worker(s, np);
+            }
+
+            public static void Return(Worker w)
+            {
+                if (Pool.Count < 2 * Environment.ProcessorCount) Pool.Add(w);
+            }
+
             public readonly float[] Dt = new float[s.Length], Raw = new float[s.Length], YPre = new float[s.Length];
             public readonly float[] Gy = new float[s.Length], Tmp = new float[s.Length];
             public readonly float[] SB = new float[s.Length * Vector<float>.Count];

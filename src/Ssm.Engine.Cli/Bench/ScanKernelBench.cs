@@ -172,6 +172,7 @@ public sealed class ScanBackwardKernelBench : IDeviceKernelBench
     private SelectiveScanInputs<float> _x = null!;
     private SelectiveScanOptions _o;
     private float[] _dy = [];
+    private SelectiveScanGrads<float> _grads = null!;
 
     /// <inheritdoc/>
     public string Name => "scan-bwd";
@@ -190,6 +191,7 @@ public sealed class ScanBackwardKernelBench : IDeviceKernelBench
         (_s, _x) = ScanRoofline.Inputs(shape["B"], shape["D"], shape["L"], shape["N"]);
         _o = new SelectiveScanOptions(DeltaSoftplus: true, Threads: threads);
         _dy = ScanRoofline.Fill(new Random(7), _x.U.Length, -1, 1);
+        _grads = SelectiveScanGrads<float>.ZerosLike(_x);
         double updates = (double)_s.Batch * _s.Dim * _s.Length * _s.State, bdl = (double)_s.Batch * _s.Dim * _s.Length;
         // Forward recompute (6 per update, one exp) + reverse recurrence (about 14 per update, no exp).
         Flops = 20 * updates + 12 * bdl;
@@ -201,7 +203,7 @@ public sealed class ScanBackwardKernelBench : IDeviceKernelBench
     /// <inheritdoc/>
     public void Run()
     {
-        if (_gpu is null) SelectiveScan.Cpu.Backward(_s, _o, _x, _dy, null);
+        if (_gpu is null) SelectiveScan.Cpu.Backward(_s, _o, _x, _dy, null, _grads);
         else SelectiveScan.Gpu.Backward(_gpu, _s, _o, _x, _dy, null);
     }
 
