@@ -192,6 +192,8 @@ public static partial class SelectiveScan
         /// <summary>The N ≤ 16 row loop with the whole state in one 512-bit register (half the instructions of
         /// two 256-bit halves); per block of 8 tokens the dot products are folded to 256 bits and reduced by the
         /// same transposing horizontal-add tree as <see cref="Scan16Avx"/>.</summary>
+        // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Scan16Avx512(int L, bool rev, ref float a2, ref float bRef, nint bStride, ref float cRef,
             nint cStride, ref float dt0, ref float u, ref float ys, float dskip, Span<float> state)
         {

@@ -17,6 +17,8 @@ public static partial class SelectiveScan
             np == 16 && Vector512.IsHardwareAccelerated && System.Numerics.Vector<float>.Count == 8;
 
         /// <summary><see cref="RecomputePair"/> on one 512-bit register per state row.</summary>
+        // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void RecomputeWide(int L, bool rev, ref float a, ref float bRef, nint bStride, ref float cRef,
             nint cStride, ref float dcRef, ReadOnlySpan<float> dts, ReadOnlySpan<float> u, ReadOnlySpan<float> gyv,
             ref float h, ref float e, ref float sB)
@@ -41,6 +43,8 @@ public static partial class SelectiveScan
         }
 
         /// <summary><see cref="ReversePair"/> on one 512-bit register per state row.</summary>
+        // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void ReverseWide(int L, bool rev, ref float a, ref float bRef, nint bStride, ref float cRef,
             nint cStride, ref float dbRef, ReadOnlySpan<float> dts, ReadOnlySpan<float> u,
             ReadOnlySpan<float> gyv, ref float h, ref float e, ref float sB, ref float sA, ref float gh, ref float dA)

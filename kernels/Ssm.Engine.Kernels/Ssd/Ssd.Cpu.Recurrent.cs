@@ -77,9 +77,18 @@ public static partial class Ssd
             {
                 float inv = MathF.Exp(-w.Lam[i]);
                 w.Lam[i] = MathF.Exp(w.Lam[i]);
-                TensorPrimitives.Multiply(w.U.AsSpan(i * c.Pp + p0, p1 - p0), inv, w.U.AsSpan(i * c.Pp + p0, p1 - p0));
+                ScaleInPlace(w.U.AsSpan(i * c.Pp + p0, p1 - p0), inv);
             }
             return tb;
+        }
+
+        // v ← k·v inline: a library call per token row (a few dozen values) cost more than the multiply.
+        private static void ScaleInPlace(Span<float> v, float k)
+        {
+            int i = 0, w = Lanes;
+            var kv = new Vector<float>(k);
+            for (; i + w <= v.Length; i += w) (new Vector<float>(v[i..]) * kv).CopyTo(v[i..]);
+            for (; i < v.Length; i++) v[i] *= k;
         }
 
         // Rescaled block: S' = a0·S on entry; per token S' += B[n]·ũ (1 FMA), Y += S'·C[n] (1 FMA); S = λ_end·S'.
@@ -115,6 +124,8 @@ public static partial class Ssd
 
         // Tile4's scheme on 512-bit registers: 8 state rows × 2 vectors of 16 P lanes (16 accumulators, which the
         // 32 AVX-512 registers hold), y summed as two partial chains of 4 rows to keep its latency short.
+        // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static unsafe void Tile8Wide(float* st, int pp, float* u, float* y, float a0, float lamEnd, float* bt,
             float* ct, int stride, int tb)
         {

@@ -17,6 +17,8 @@ public static partial class Ssd
             !XNoWide && Vector512.IsHardwareAccelerated && Lanes == 8 && c.Pp % WideP == 0;
 
         // SweepForward for rows = 4 over 32 P lanes.
+        // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static unsafe void SweepForwardWide(float* st, int pp, float* u, float* gy, float* y, float a0,
             float lamEnd, float* bt, float* ct, int stride, int tb, float* part, int ps, bool withY)
         {
@@ -55,6 +57,8 @@ public static partial class Ssd
         }
 
         // SweepReverse for rows = 4 over 32 P lanes.
+        // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static unsafe void SweepReverseWide(float* st, int pp, float* u, float* gy, float* du, float anEnd,
             float gam0, float* bt, float* ct, int stride, int tb, float* part, int ps)
         {
