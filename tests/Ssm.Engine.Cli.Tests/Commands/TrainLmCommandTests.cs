@@ -61,6 +61,12 @@ public sealed class TrainLmCommandTests : IDisposable
         (exit, stdout, stderr) = Ssm("eval", "--model", dir, "--text", P("val.txt"), "--threads", "1");
         Assert.True(exit == 0, stderr);
         Assert.Contains("perplexity", stdout);
+        (exit, stdout, stderr) = Ssm("eval", "--model", dir, "--text", P("val.txt"), "--threads", "1", "--window",
+            "24", "--fresh-windows");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("fresh windows of 24", stdout);
+        int predicted = (File.ReadAllBytes(P("val.txt")).Length - 1) / 24 * 24;
+        Assert.Contains($"({predicted} predicted", stdout);
 
         (exit, stdout, stderr) = Ssm("generate", "--model", dir, "--prompt", "and the", "--bytes", "--max-tokens", "6");
         Assert.True(exit == 0, stderr);
