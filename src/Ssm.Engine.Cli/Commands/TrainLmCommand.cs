@@ -132,8 +132,13 @@ internal static class TrainLmCommand
             + $"lr {o.LearningRate}");
     }
 
-    private static string Title(LmTrainingRun run) =>
-        $"{Path.GetFileName(run.Options.Data)} (seed {run.Options.Seed})";
+    private static string Title(LmTrainingRun run)
+    {
+        var o = run.Options;
+        string model = o.ConfigFile is { } c ? Path.GetFileNameWithoutExtension(c)
+            : Path.GetFileName(Path.TrimEndingDirectorySeparator(o.InitModel ?? ""));
+        return $"{model} on {Path.GetFileName(o.Data)} (seed {o.Seed})";
+    }
 
     private static int Fail(CliContext ctx, string message)
     {

@@ -83,7 +83,8 @@ public static class CurvePlot
         plot.XLabel("step");
         plot.YLabel("loss");
         if (title is not null) plot.Title(title);
-        if (rows.Count > 0) plot.ShowLegend();
+        // Upper right: loss curves start high on the left and the cosine learning rate ends low on the right.
+        if (rows.Count > 0) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         return plot;
     }
 
