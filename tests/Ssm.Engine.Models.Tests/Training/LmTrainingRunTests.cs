@@ -1,8 +1,10 @@
 using Ssm.Engine.Models.Generation;
 using Ssm.Engine.Models.Lm;
 using Ssm.Engine.Models.Loading;
+using Ssm.Engine.Models.Text;
 using Ssm.Engine.Models.Training;
 using Ssm.Engine.Tensors;
+using Ssm.Engine.Testing;
 using Ssm.Engine.Training;
 using Xunit;
 
@@ -123,6 +125,26 @@ public sealed class LmTrainingRunTests : IDisposable
         var viaPerplexity = Perplexity.Evaluate(model, corpus.Tokens.Take(41).ToArray(), window: 40);
         Assert.Equal(40, viaWindows.Tokens);
         Assert.Equal(viaPerplexity.MeanNll, viaWindows.MeanNll, 4);
+    }
+
+    [Fact]
+    public void Open_WithATokenizer_TrainsOnItsIdsAndKeepsItInTheRunDirectory()
+    {
+        string tokPath = Path.Combine(GoldenPaths.Root, "tokenizers", "gpt2", "tokenizer.json");
+        var tok = BpeTokenizer.FromFile(tokPath);
+        WriteConfig("bpe.json", Mamba2Config() with { VocabSize = tok.VocabSize });
+        var o = Tiny("bpe.json") with { Tokenizer = tokPath, SequenceLength = 8, Steps = 2, ValTokens = 8 };
+        var run = LmTrainingRun.Open(o, P("bpe"));
+        run.Train();
+        Assert.Equal(tok.Encode(File.ReadAllText(P("train.txt")), addSpecialTokens: false), run.TrainData.Tokens);
+        Assert.Equal(File.ReadAllBytes(tokPath), File.ReadAllBytes(P("bpe/tokenizer.json")));
+        Assert.Equal(tok.VocabSize, ModelLoader.Load(P("bpe")).Model.Config.VocabSize);
+        Assert.NotNull(run.LastValidation);
+
+        WriteConfig("bpe-small.json", Mamba2Config() with { VocabSize = 256 });
+        var e = Assert.Throws<ArgumentException>(() =>
+            LmTrainingRun.Open(o with { ConfigFile = P("bpe-small.json") }, P("bpe-small")));
+        Assert.Contains($"the tokenizer has {tok.VocabSize} tokens", e.Message);
     }
 
     [Fact]
