@@ -37,7 +37,9 @@ internal static class TrainCommand
             {
                 opts.ApplyThreads(p);
                 TaskTrainingRun run;
-                if (p.GetValue(resume) is { } dir) run = TaskTrainingRun.Resume(dir);
+                if (p.GetValue(resume) is { } dir && File.Exists(Path.Combine(dir, LmRunOptions.FileName)))
+                    return Fail(ctx, $"{dir} is a language-model run; use ssm train lm --resume {dir}");
+                if (p.GetValue(resume) is { } taskDir) run = TaskTrainingRun.Resume(taskDir);
                 else
                 {
                     if (p.GetValue(task) is not { } name) return Fail(ctx, "give a task or --resume DIR");

@@ -80,7 +80,10 @@ public sealed class TrainLmCommandTests : IDisposable
         string straight = P("straight"), split = P("split");
         Assert.Equal(0, Ssm(["train", "lm", "--steps", "4", "--out", straight, .. Tiny]).Exit);
         Assert.Equal(0, Ssm(["train", "lm", "--steps", "4", "--out", split, "--stop-after", "3", .. Tiny]).Exit);
-        var (exit, _, stderr) = Ssm("train", "lm", "--resume", split, "--threads", "1");
+        var (exit, _, stderr) = Ssm("train", "--resume", split);
+        Assert.Equal(2, exit);
+        Assert.Contains("ssm train lm --resume", stderr);
+        (exit, _, stderr) = Ssm("train", "lm", "--resume", split, "--threads", "1");
         Assert.True(exit == 0, stderr);
         Assert.Contains("resuming", stderr);
         Assert.Equal(Curve(straight), Curve(split));
