@@ -12,6 +12,7 @@ namespace Ssm.Engine.Cli.Commands;
 /// <c>ssm train --resume DIR</c>: trains a Mamba-1 model on a synthetic task and writes the run directory
 /// (task.json, config.json + model.safetensors, trainer_state.safetensors, metrics.csv, curve.png). Deterministic
 /// for a seed and thread count; a resumed run continues the exact curve. Exit codes: 0 done, 2 usage or I/O error.
+/// <c>ssm train lm</c> (<see cref="TrainLmCommand"/>) trains a language model on a text file.
 /// </summary>
 internal static class TrainCommand
 {
@@ -26,6 +27,7 @@ internal static class TrainCommand
         var opts = new TaskOptionSet(defaultsFor: null);
         var cmd = new Command("train", "Train a Mamba model on a synthetic task (selective copying, induction heads)");
         cmd.Arguments.Add(task);
+        cmd.Subcommands.Add(TrainLmCommand.Create(ctx));
         cmd.Options.Add(resume);
         cmd.Options.Add(stopAfter);
         opts.AddTo(cmd);
@@ -35,7 +37,9 @@ internal static class TrainCommand
             {
                 opts.ApplyThreads(p);
                 TaskTrainingRun run;
-                if (p.GetValue(resume) is { } dir) run = TaskTrainingRun.Resume(dir);
+                if (p.GetValue(resume) is { } dir && File.Exists(Path.Combine(dir, LmRunOptions.FileName)))
+                    return Fail(ctx, $"{dir} is a language-model run; use ssm train lm --resume {dir}");
+                if (p.GetValue(resume) is { } taskDir) run = TaskTrainingRun.Resume(taskDir);
                 else
                 {
                     if (p.GetValue(task) is not { } name) return Fail(ctx, "give a task or --resume DIR");

@@ -3,11 +3,15 @@ using Ssm.Engine.Training;
 
 namespace Ssm.Engine.Cli.Training;
 
-/// <summary>Training-curve figures with ScottPlot: loss (and its moving average) against the step on the left
-/// axis, the learning rate on the right axis. The format follows the file extension (.png or .svg); the file
-/// is written atomically.</summary>
+/// <summary>Training-curve figures with ScottPlot: loss (and its moving average, and the validation loss when
+/// measured) against the step on the left axis, the learning rate on the right axis. The format follows the file
+/// extension (.png or .svg); the file is written atomically.</summary>
 public static class CurvePlot
 {
+    /// <summary>The metrics extra column drawn as the validation-loss series (with markers) when present.
+    /// </summary>
+    public const string ValidationLoss = "val_loss";
+
     /// <summary>Renders <paramref name="rows"/> to <paramref name="path"/> and returns the path written. A .png
     /// request falls back to an .svg beside it when the native rasteriser cannot be loaded.</summary>
     public static string Save(IReadOnlyList<TrainingMetrics> rows, string path, string? title = null,
@@ -56,6 +60,16 @@ public static class CurvePlot
                 avg.LineWidth = 2;
             }
         }
+        var withVal = rows.Where(r => r.Extra is not null && r.Extra.TryGetValue(ValidationLoss, out var v)
+            && double.IsFinite(v)).ToArray();
+        if (withVal.Length > 0)
+        {
+            var val = plot.Add.ScatterLine(withVal.Select(r => (double)r.Step).ToArray(),
+                withVal.Select(r => r.Extra![ValidationLoss]).ToArray());
+            val.LegendText = "validation loss";
+            val.LineWidth = 2;
+            val.MarkerSize = 6;
+        }
         var withLr = rows.Where(r => double.IsFinite(r.LearningRate)).ToArray();
         if (withLr.Length > 0)
         {
@@ -69,7 +83,8 @@ public static class CurvePlot
         plot.XLabel("step");
         plot.YLabel("loss");
         if (title is not null) plot.Title(title);
-        if (rows.Count > 0) plot.ShowLegend();
+        // Upper right: loss curves start high on the left and the cosine learning rate ends low on the right.
+        if (rows.Count > 0) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
         return plot;
     }
 

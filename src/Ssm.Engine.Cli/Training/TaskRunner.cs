@@ -19,17 +19,34 @@ public static class TaskRunner
         bool? interactive = null)
     {
         var o = run.Options;
-        if (run.Resumed) stderr.WriteLine($"resuming {run.Directory} at step {run.Trainer.State.Step}");
-        stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        string what = string.Create(CultureInfo.InvariantCulture,
             $"training {Name(o.Task)}: {run.Model.ParameterCount():N0} parameters, d_model {o.DModel}, "
-            + $"{o.Layers} layers, L = {o.TrainLength}, batch {o.Batch}, {o.Steps} steps, lr {o.LearningRate}"));
-        TrainingProgress.Run(o.Steps, run.Trainer.State.Step,
-            p => run.Train(m => p.Report(m.Step, m.Loss, m.TokensPerSecond), untilStep),
+            + $"{o.Layers} layers, L = {o.TrainLength}, batch {o.Batch}, {o.Steps} steps, lr {o.LearningRate}");
+        return Train(run, what, $"{Name(o.Task)} (seed {o.Seed})", stderr, untilStep, interactive);
+    }
+
+    /// <summary>Trains any <see cref="TrainingRun"/> behind the progress display: <paramref name="description"/>
+    /// is printed first, evaluation columns of a step (metrics extras) are logged as they arrive, and the curve
+    /// (titled <paramref name="title"/>) is written at the end; returns the curve path.</summary>
+    public static string Train(TrainingRun run, string description, string title, TextWriter stderr,
+        long? untilStep = null, bool? interactive = null)
+    {
+        long total = run.Trainer.Options.TotalSteps;
+        if (run.Resumed) stderr.WriteLine($"resuming {run.Directory} at step {run.Trainer.State.Step}");
+        stderr.WriteLine(description);
+        TrainingProgress.Run(total, run.Trainer.State.Step,
+            p => run.Train(m =>
+            {
+                p.Report(m.Step, m.Loss, m.TokensPerSecond);
+                if (m.Extra is { Count: > 0 } extra)
+                    p.Log($"step {m.Step}: " + string.Join("  ", extra.Select(kv =>
+                        string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4}"))));
+            }, untilStep),
             interactive ?? (ReferenceEquals(stderr, Console.Error) ? null : false), stderr,
-            plainEvery: (int)Math.Max(1, o.Steps / 20));
+            plainEvery: (int)Math.Max(1, total / 20));
         string csv = Path.Combine(run.Directory, Trainer.MetricsFileName);
         var rows = MetricsCsvWriter.Read(File.Exists(csv) ? csv : csv + ".partial");    // stopped early: partial
-        return CurvePlot.Save(rows, Path.Combine(run.Directory, CurveFileName), $"{Name(o.Task)} (seed {o.Seed})");
+        return CurvePlot.Save(rows, Path.Combine(run.Directory, CurveFileName), title);
     }
 
     /// <summary>Evaluates the model of a run directory at each length; returns one row per length.</summary>

@@ -21,6 +21,9 @@ public sealed record TrainerOptions
     public string? RunDirectory { get; init; }
     /// <summary>Seed of the data and dropout streams (<see cref="PhiloxRandom.Streams"/>).</summary>
     public ulong Seed { get; init; }
+    /// <summary>Extra metrics columns (e.g. validation loss) that the <c>annotate</c> callback of
+    /// <see cref="Trainer.Run"/> fills; a row without a value leaves the cell empty.</summary>
+    public IReadOnlyList<string> MetricsColumns { get; init; } = [];
 }
 
 /// <summary>What one micro-batch produced: its scalar loss (still attached to the graph) and its token count.
@@ -129,19 +132,23 @@ public sealed class Trainer
     /// <summary>Trains until <paramref name="untilStep"/> (default <see cref="TrainerOptions.TotalSteps"/>),
     /// appending metrics to <c>metrics.csv</c> (resumed rows are kept) and checkpointing every
     /// <see cref="TrainerOptions.CheckpointEvery"/> updates and at the end. <paramref name="onStep"/> sees every
-    /// update's metrics (progress display, evaluation).</summary>
+    /// update's metrics (progress display, evaluation). <paramref name="annotate"/> may add
+    /// <see cref="TrainerOptions.MetricsColumns"/> values (periodic evaluation) before the row is written; it must
+    /// not draw from <see cref="DataRandom"/>, so a resumed run continues the same curve.</summary>
     public void Run(Func<Trainer, MicroBatchResult> microBatch, Action<TrainingMetrics>? onStep = null,
-        long? untilStep = null)
+        long? untilStep = null, Func<TrainingMetrics, TrainingMetrics>? annotate = null)
     {
         long end = Math.Min(untilStep ?? Options.TotalSteps, Options.TotalSteps);
         MetricsCsvWriter? metrics = Options.RunDirectory is { } dir
-            ? new MetricsCsvWriter(Path.Combine(dir, MetricsFileName), resume: true, resumeFromStep: State.Step + 1)
+            ? new MetricsCsvWriter(Path.Combine(dir, MetricsFileName), Options.MetricsColumns, resume: true,
+                resumeFromStep: State.Step + 1)
             : null;
         using (metrics)
         {
             while (State.Step < end)
             {
                 var m = TrainStep(microBatch);
+                if (annotate is not null) m = annotate(m);
                 metrics?.Append(m);
                 onStep?.Invoke(m);
                 if (Options.RunDirectory is not null && Options.CheckpointEvery > 0

@@ -27,6 +27,19 @@ public sealed class CurvePlotTests : IDisposable
     }
 
     [Fact]
+    public void Build_WithValidationLoss_AddsTheValidationSeries()
+    {
+        var rows = Curve(20).Select(r => r.Step % 5 == 0
+            ? r with { Extra = new Dictionary<string, double> { [CurvePlot.ValidationLoss] = r.Loss + 0.1 } }
+            : r).ToList();
+        var with = CurvePlot.Build(rows).GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToList();
+        var without = CurvePlot.Build(Curve(20)).GetPlottables().OfType<ScottPlot.Plottables.Scatter>().ToList();
+        Assert.Equal(without.Count + 1, with.Count);
+        var val = with.Single(p => p.LegendText == "validation loss");
+        Assert.Equal(4, val.Data.GetScatterPoints().Count);
+    }
+
+    [Fact]
     public void Save_Png_WritesAPngOrFallsBackToSvg()
     {
         string path = CurvePlot.Save(Curve(50), Path.Combine(_dir, "curve.png"));

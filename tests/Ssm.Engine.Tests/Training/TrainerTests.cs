@@ -15,7 +15,8 @@ public sealed class TrainerTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private static Trainer Make(string? dir, ulong initSeed, int microBatches = 2)
+    private static Trainer Make(string? dir, ulong initSeed, int microBatches = 2,
+        IReadOnlyList<string>? columns = null)
     {
         var init = new PhiloxRandom(initSeed, PhiloxRandom.Streams.Init);
         var ps = new ParameterSet([
@@ -27,7 +28,7 @@ public sealed class TrainerTests : IDisposable
         return new Trainer(ps, opt, new WarmupCosineSchedule(0.03, 2, 10, 0.003), new TrainerOptions
         {
             TotalSteps = 10, MicroBatches = microBatches, MaxGradNorm = 0.5, CheckpointEvery = 3,
-            RunDirectory = dir, Seed = 21,
+            RunDirectory = dir, Seed = 21, MetricsColumns = columns ?? [],
         });
     }
 
@@ -66,6 +67,31 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(ra.Select(r => (r.Step, r.Loss, r.LearningRate, r.GradNorm)),
             rb.Select(r => (r.Step, r.Loss, r.LearningRate, r.GradNorm)));
         Assert.Equal(straight.Parameters["fc2.weight"].ToArray(), resumed.Parameters["fc2.weight"].ToArray());
+    }
+
+    [Fact]
+    public void Run_Annotate_WritesExtraColumnsAndSurvivesResume()
+    {
+        string a = Path.Combine(_root, "annotated");
+        // Every third step gets the squared norm of fc2 as an "eval" value; other rows leave the cell empty.
+        TrainingMetrics Annotate(Trainer t, TrainingMetrics m) => m.Step % 3 != 0 ? m : m with
+        {
+            Extra = new Dictionary<string, double> { ["eval"] = t.Parameters["fc2.weight"].ToArray().Sum(v => v * v) },
+        };
+        var first = Make(a, 1, columns: ["eval"]);
+        first.Run(Regression, untilStep: 4, annotate: m => Annotate(first, m));
+        var resumed = Make(a, 1, columns: ["eval"]);
+        Assert.True(resumed.TryResume());
+        resumed.Run(Regression, annotate: m => Annotate(resumed, m));
+
+        string[] lines = File.ReadAllLines(Path.Combine(a, Trainer.MetricsFileName));
+        Assert.Equal("step,loss,lr,tokens_per_s,grad_norm,elapsed_s,eval", lines[0]);
+        var rows = MetricsCsvWriter.Read(Path.Combine(a, Trainer.MetricsFileName));
+        Assert.Equal(Enumerable.Range(1, 10).Select(s => (long)s), rows.Select(r => r.Step));
+        Assert.All(rows, r => Assert.Equal(r.Step % 3 == 0, double.IsFinite(r.Extra!["eval"])));
+        var straight = Make(null, 1);
+        straight.Run(Regression, untilStep: 9);
+        Assert.Equal(straight.Parameters["fc2.weight"].ToArray().Sum(v => v * v), rows[8].Extra!["eval"], 5);
     }
 
     [Fact]
