@@ -119,4 +119,27 @@ public static partial class KernelMath
         }
         for (; i < y.Length; i++) y[i] *= Silu(z[i]);
     }
+
+    /// <summary>v ← silu(v) = v · sigmoid(v) in place (vector lanes, scalar tail).</summary>
+    public static void SiluInPlace(Span<float> v)
+    {
+        int w = Vector<float>.Count, i = 0;
+        ref float v0 = ref MemoryMarshal.GetReference(v);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> nl2e5 = Vector512.Create(-Log2E);
+            for (; i + 16 <= v.Length; i += 16)
+            {
+                Vector512<float> x = Vector512.LoadUnsafe(ref v0, (nuint)i);
+                (x / (Vector512<float>.One + Exp2(x * nl2e5))).StoreUnsafe(ref v0, (nuint)i);
+            }
+        }
+        Vector<float> nl2e = new(-Log2E);
+        for (; i + w <= v.Length; i += w)
+        {
+            Vector<float> x = Vector.LoadUnsafe(ref v0, (nuint)i);
+            (x / (Vector<float>.One + Exp2(x * nl2e))).StoreUnsafe(ref v0, (nuint)i);
+        }
+        for (; i < v.Length; i++) v[i] = Silu(v[i]);
+    }
 }

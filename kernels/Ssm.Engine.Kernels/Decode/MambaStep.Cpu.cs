@@ -29,9 +29,9 @@ public static partial class MambaStep
                     acc = MathF.FusedMultiplyAdd(w[j], v, acc);
                 }
                 row[k - 1] = x[c];
-                acc = MathF.FusedMultiplyAdd(w[k - 1], x[c], acc);
-                x[c] = KernelMath.Silu(acc);
+                x[c] = MathF.FusedMultiplyAdd(w[k - 1], x[c], acc);
             }
+            KernelMath.SiluInPlace(x[..d]);
         }
 
         /// <summary>state, A (D, N) (A already negative); x, dt (raw), dt_bias, Dskip, z, y (D); B, C (N).</summary>
@@ -44,9 +44,14 @@ public static partial class MambaStep
             int w = Vector<float>.Count, nv = Vector.IsHardwareAccelerated ? n - n % w : 0;
             var bv = MemoryMarshal.Cast<float, Vector<float>>(b[..nv]);
             var cv = MemoryMarshal.Cast<float, Vector<float>>(c[..nv]);
+            // y holds dt = softplus(dt + dt_bias) (one vector pass) until channel i overwrites it with its output;
+            // the SiLU gate is a vector pass at the end.
+            Span<float> dts = y[..d];
+            for (int i = 0; i < d; i++) dts[i] = dt[i] + dtBias[i];
+            KernelMath.SoftplusInPlace(dts);
             for (int i = 0; i < d; i++)
             {
-                float dv = KernelMath.Softplus(dt[i] + dtBias[i]), xi = x[i], dl = dv * KernelMath.Log2E, dx = dv * xi;
+                float dv = dts[i], xi = x[i], dl = dv * KernelMath.Log2E, dx = dv * xi;
                 var st = state.Slice(i * n, n);
                 var ar = a.Slice(i * n, n);
                 var sv = MemoryMarshal.Cast<float, Vector<float>>(st[..nv]);
@@ -65,9 +70,9 @@ public static partial class MambaStep
                     st[j] = s;
                     acc += s * c[j];
                 }
-                acc += dskip[i] * xi;
-                y[i] = acc * KernelMath.Silu(z[i]);
+                y[i] = acc + dskip[i] * xi;
             }
+            KernelMath.MultiplySilu(y[..d], z[..d]);
         }
 
         /// <summary>residual ← hidden + residual (hidden alone when <paramref name="first"/>); output =

@@ -141,15 +141,13 @@ public static partial class MambaStep
             Span<float> output, int groupSize, double eps)
         {
             ValidateGatedNorm(y.Length, groupSize, z.Length, weight.Length, output.Length);
-            for (int g0 = 0; g0 < y.Length; g0 += groupSize)
+            int d = y.Length;
+            y.CopyTo(output);
+            KernelMath.MultiplySilu(output[..d], z[..d]);
+            for (int g0 = 0; g0 < d; g0 += groupSize)
             {
                 float ss = 0;
-                for (int i = g0; i < g0 + groupSize; i++)
-                {
-                    float v = y[i] * KernelMath.Silu(z[i]);
-                    output[i] = v;
-                    ss = MathF.FusedMultiplyAdd(v, v, ss);
-                }
+                for (int i = g0; i < g0 + groupSize; i++) ss = MathF.FusedMultiplyAdd(output[i], output[i], ss);
                 float inv = KernelMath.InvRms(ss, groupSize, eps);
                 for (int i = g0; i < g0 + groupSize; i++) output[i] *= inv * weight[i];
             }

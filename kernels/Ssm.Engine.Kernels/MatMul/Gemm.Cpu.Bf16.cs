@@ -65,8 +65,18 @@ public static partial class Gemm
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
             int p = 0;
+            // The next four rows are fetched ahead while these are summed: bf16 rows are short (1.5 KB at K = 768),
+            // too short for the hardware prefetchers to ramp up on their own.
+            ushort* next = w + 4L * k;
             for (; p + 16 <= k; p += 16)
             {
+                if ((p & 31) == 0)
+                {
+                    Sse.Prefetch0(next + p);
+                    Sse.Prefetch0(next + k + p);
+                    Sse.Prefetch0(next + 2L * k + p);
+                    Sse.Prefetch0(next + 3L * k + p);
+                }
                 Vector256<float> x0 = Avx.LoadVector256(x + p), x1 = Avx.LoadVector256(x + p + 8);
                 a0 = Fma.MultiplyAdd(Widen(w0 + p), x0, a0); b0 = Fma.MultiplyAdd(Widen(w0 + p + 8), x1, b0);
                 a1 = Fma.MultiplyAdd(Widen(w1 + p), x0, a1); b1 = Fma.MultiplyAdd(Widen(w1 + p + 8), x1, b1);

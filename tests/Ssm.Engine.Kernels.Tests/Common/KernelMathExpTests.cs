@@ -56,13 +56,15 @@ public class KernelMathExpTests
     }
 
     [Fact]
-    public void SoftplusAndSiluGate_MatchTheScalarForms()
+    public void SoftplusSiluAndSiluGate_MatchTheScalarForms()
     {
         float[] xs = Grid(-25f, 25f, 2003);
         var sp = (float[])xs.Clone();
         KernelMath.SoftplusInPlace(sp);
         var y = Enumerable.Repeat(1.5f, xs.Length).ToArray();
         KernelMath.MultiplySilu(y, xs);
+        var silu = (float[])xs.Clone();
+        KernelMath.SiluInPlace(silu);
         for (int i = 0; i < xs.Length; i++)
         {
             double spWant = xs[i] > 20 ? xs[i] : Math.Log(1 + Math.Exp(xs[i]));
@@ -70,6 +72,7 @@ public class KernelMathExpTests
                 $"softplus({xs[i]}) = {sp[i]}, want {spWant}");
             double gWant = 1.5 * xs[i] / (1 + Math.Exp(-xs[i]));
             Assert.True(Math.Abs(y[i] - gWant) <= 1e-7 + 3e-7 * Math.Abs(gWant), $"silu gate at {xs[i]}");
+            Assert.True(Math.Abs(silu[i] - gWant / 1.5) <= 1e-7 + 3e-7 * Math.Abs(gWant), $"silu at {xs[i]}");
         }
     }
 
