@@ -16,14 +16,13 @@ public static partial class Ssd
     {
         // Log-decay floor of one rescaled block: 1/λ stays below e^60 ≈ 1e26, far from float overflow.
         private const float RescaleFloor = -60f;
-        public static bool XNoWide;
 
         // P lanes of one 512-bit register tile (two vectors of 16).
         private const int WideP = 32;
 
         /// <summary>Whether the forward recurrence uses the 512-bit 8-row tiles: AVX-512 present and P padded to a
         /// multiple of <see cref="WideP"/>.</summary>
-        private static bool WideTiles(Core c) => !XNoWide && Vector512.IsHardwareAccelerated && c.Pp % WideP == 0;
+        private static bool WideTiles(Core c) => Vector512.IsHardwareAccelerated && c.Pp % WideP == 0;
 
         private static unsafe void RecurrentItem(Core c, int b, int h, int p0, int p1, Scratch w)
         {

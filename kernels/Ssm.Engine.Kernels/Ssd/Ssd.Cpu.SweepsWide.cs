@@ -14,7 +14,7 @@ public static partial class Ssd
         /// <summary>Whether the backward sweeps use the 512-bit tiles: AVX-512 present, 8-lane partial sums and P
         /// padded to a multiple of <see cref="WideP"/>.</summary>
         private static bool WideSweeps(Core c) =>
-            !XNoWide && Vector512.IsHardwareAccelerated && Lanes == 8 && c.Pp % WideP == 0;
+            Vector512.IsHardwareAccelerated && Lanes == 8 && c.Pp % WideP == 0;
 
         // SweepForward for rows = 4 over 32 P lanes.
         // Fully optimised from the first call: its tier-0 form would call the vector helpers out of line.
