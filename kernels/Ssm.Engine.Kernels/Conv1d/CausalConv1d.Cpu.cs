@@ -1,7 +1,5 @@
 // Fast CPU path: rows (channels) in parallel, SIMD along time (see CausalConv1d.Rows.cs). Must match
 // CausalConv1d.Reference to float rounding. Shapes as in CausalConv1d.cs.
-using System.Runtime.Intrinsics.X86;
-
 namespace Ssm.Engine.Kernels.Conv1d;
 
 public static partial class CausalConv1d
@@ -10,10 +8,6 @@ public static partial class CausalConv1d
     /// Empty optional spans mean "absent".</summary>
     public static unsafe partial class Cpu
     {
-        /// <summary>Backward writes dx with streaming stores from this many bytes of dx on (past a core's share of
-        /// the last-level cache).</summary>
-        private const long StreamBytes = 8L << 20;
-
         /// <summary>x, y: (B, D, L); weight: (D, K); bias: (D,); initial/final states: (B, D, K-1).</summary>
         public static void Forward(in CausalConv1dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
             ReadOnlySpan<float> bias, ReadOnlySpan<float> initialStates, Span<float> y, Span<float> finalStates,
@@ -52,8 +46,6 @@ public static partial class CausalConv1d
             Validate(s, dx.Length, dWeight.Length, dBias.Length, dInitialStates.Length, dy.Length, 0);
             int K = s.Width, L = s.Length, H = s.StateWidth, D = s.Channels, B = s.Batch;
             bool silu = o.Silu;
-            // Outputs larger than a typical last-level cache share are written with streaming stores.
-            bool stream = (long)s.Rows * L * sizeof(float) >= StreamBytes;
             fixed (float* px = x, pw = weight, pb = bias, pi = initialStates, pdy = dy, pdf = dFinalStates)
             fixed (float* pdx = dx, pdw = dWeight, pdb = dBias, pdi = dInitialStates)
             {
@@ -76,14 +68,12 @@ public static partial class CausalConv1d
                                 float* head = ai == 0 ? null : (float*)ai + r * H;
                                 float* dxr = (float*)adx + r * L;
                                 db += BackwardRow(head, (float*)ax + r * L, L, (float*)aw + d * K, K,
-                                    ab == 0 ? 0f : ((float*)ab)[d], (float*)ady + r * L, silu, pg, dxr, pdh, dw, stream);
+                                    ab == 0 ? 0f : ((float*)ab)[d], (float*)ady + r * L, silu, pg, dxr, pdh, dw);
                                 if (adf != 0) AddTailCotangent((float*)adf + r * H, H, L, H, dxr, pdh);
                                 if (adi != 0) new Span<float>(pdh, H).CopyTo(new Span<float>((float*)adi + r * H, H));
                             }
                             if (adb != 0) ((float*)adb)[d] = db;
                         }
-                    // Streaming stores are weakly ordered: make them visible before the worker reports done.
-                    if (stream && Sse.IsSupported) Sse.StoreFence();
                 });
             }
         }

@@ -5,7 +5,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Ssm.Engine.Kernels.Common;
 
 namespace Ssm.Engine.Kernels.Conv1d;
@@ -70,7 +69,7 @@ public static partial class CausalConv1d
     /// always written), dw[k] += Σ_t g[t]·xp[t+k]. Returns Σ_t g[t] (the bias gradient of this row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float BackwardRow(float* head, float* x, int L, float* w, int K, float bias, float* dy,
-        bool silu, float* g, float* dx, float* dhead, float* dw, bool stream = false)
+        bool silu, float* g, float* dx, float* dhead, float* dw)
     {
         int H = K - 1, V = Vector<float>.Count, t;
         float db = K == 4 ? GradAndWeightsK4(head, x, L, w, bias, dy, silu, g, dw)
@@ -82,18 +81,15 @@ public static partial class CausalConv1d
         if (K == 4)
         {
             Vector<float> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]);
-            if (stream && Avx.IsSupported && V == 8)
+            if (Vector512.IsHardwareAccelerated)
             {
-                // Streaming (non-temporal) stores from the first 32-byte boundary: dx is written once and not read
-                // here, so it need not evict x and dy from the cache (nor be read for ownership first).
-                int lead = Math.Min(body, (int)((32 - ((nint)dx & 31)) & 31) / sizeof(float));
-                for (; t < lead; t++) dx[t] = TransposedTap(g, L, w, K, t + H);
-                for (; t + V <= body; t += V)
+                Vector512<float> v0 = Vector512.Create(w[0]), v1 = Vector512.Create(w[1]);
+                Vector512<float> v2 = Vector512.Create(w[2]), v3 = Vector512.Create(w[3]);
+                for (; t + 16 <= body; t += 16)
                 {
-                    var a = Vector.FusedMultiplyAdd(w0, Vector.Load(gs0 + t), w1 * Vector.Load(gs0 + t - 1));
-                    a = Vector.FusedMultiplyAdd(w2, Vector.Load(gs0 + t - 2), a);
-                    Avx.StoreAlignedNonTemporal(dx + t, Vector.FusedMultiplyAdd(w3, Vector.Load(gs0 + t - 3), a)
-                        .AsVector256());
+                    var a = Vector512.FusedMultiplyAdd(v0, Vector512.Load(gs0 + t), v1 * Vector512.Load(gs0 + t - 1));
+                    a = Vector512.FusedMultiplyAdd(v2, Vector512.Load(gs0 + t - 2), a);
+                    Vector512.Store(Vector512.FusedMultiplyAdd(v3, Vector512.Load(gs0 + t - 3), a), dx + t);
                 }
             }
             for (; t + V <= body; t += V)
@@ -168,6 +164,8 @@ public static partial class CausalConv1d
             s0 += gt * x0; s1 += gt * x1; s2 += gt * x2; s3 += gt * x3; sb += gt;
         }
         float* xs = x - H;
+        if (Vector512.IsHardwareAccelerated) t = GradAndWeightsK4Wide(xs, t, L, w, bias, dy, silu, g, ref s0, ref s1,
+            ref s2, ref s3, ref sb);
         Vector<float> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]), vb = new(bias);
         Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, ab = default, one = Vector<float>.One;
         for (; t + V <= L; t += V)
@@ -202,6 +200,43 @@ public static partial class CausalConv1d
         dw[2] += s2 + Vector.Sum(a2);
         dw[3] += s3 + Vector.Sum(a3);
         return sb + Vector.Sum(ab);
+    }
+
+    /// <summary>The body of <see cref="GradAndWeightsK4"/> on 512-bit vectors from t (half the instructions per
+    /// output); adds its sums into the scalar ones and returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int GradAndWeightsK4Wide(float* xs, int t, int L, float* w, float bias, float* dy, bool silu,
+        float* g, ref float s0, ref float s1, ref float s2, ref float s3, ref float sb)
+    {
+        Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
+        Vector512<float> w3 = Vector512.Create(w[3]), vb = Vector512.Create(bias), one = Vector512<float>.One;
+        Vector512<float> nl2e = Vector512.Create(-KernelMath.Log2E);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, ab = default;
+        for (; t + 16 <= L; t += 16)
+        {
+            Vector512<float> x0 = Vector512.Load(xs + t), x1 = Vector512.Load(xs + t + 1);
+            Vector512<float> x2 = Vector512.Load(xs + t + 2), x3 = Vector512.Load(xs + t + 3);
+            var gv = Vector512.Load(dy + t);
+            if (silu)
+            {
+                var pre = Vector512.FusedMultiplyAdd(w0, x0, Vector512.FusedMultiplyAdd(w1, x1,
+                    Vector512.FusedMultiplyAdd(w2, x2, Vector512.FusedMultiplyAdd(w3, x3, vb))));
+                var sg = one / (one + KernelMath.Exp2(pre * nl2e));
+                gv = gv * sg * Vector512.FusedMultiplyAdd(pre, one - sg, one);
+            }
+            Vector512.Store(gv, g + t);
+            a0 = Vector512.FusedMultiplyAdd(gv, x0, a0);
+            a1 = Vector512.FusedMultiplyAdd(gv, x1, a1);
+            a2 = Vector512.FusedMultiplyAdd(gv, x2, a2);
+            a3 = Vector512.FusedMultiplyAdd(gv, x3, a3);
+            ab += gv;
+        }
+        s0 += Vector512.Sum(a0);
+        s1 += Vector512.Sum(a1);
+        s2 += Vector512.Sum(a2);
+        s3 += Vector512.Sum(a3);
+        sb += Vector512.Sum(ab);
+        return t;
     }
 
     /// <summary>dxp[j] = Σ_k w[k]·g[j−k] over the taps with 0 ≤ j−k &lt; L.</summary>
