@@ -18,12 +18,19 @@ public sealed record ModelBenchRequest(string Mode, string Model, string DType, 
 /// <summary>Timing of a model benchmark. <c>CpuMsPerToken</c> is process CPU time per token (all threads), a
 /// figure less sensitive to other load on the machine than wall time.</summary>
 public sealed record ModelBenchResult(string Mode, string Model, string DType, string Path, int Threads,
-    int Repeat, int TokensPerRound, double MedianMs, double MinMs, double TokensPerS, double CpuMsPerToken);
+    int Repeat, int TokensPerRound, double MedianMs, double MinMs, double TokensPerS, double CpuMsPerToken)
+{
+    /// <summary>Prefill: GFLOP/s counting 2 flops per matrix weight per token (projections and the LM head).</summary>
+    public double? Gflops { get; init; }
+
+    /// <summary>Prefill: <see cref="Gflops"/> over the FMA peak of the build machine at this thread count.</summary>
+    public double? FractionOfPeak { get; init; }
+}
 
 /// <summary>Model-level benchmarks: <c>decode</c> times batch-1 decode steps (the <see cref="MambaDecoder"/> fast
-/// path when the model is pure Mamba-1, else <see cref="CausalLm.Step"/>); <c>prefill</c> times the
-/// whole-sequence forward of L tokens. <c>--model</c> is a checkpoint directory or a preset name
-/// (<see cref="ModelPresets"/>, random weights).</summary>
+/// path for pure Mamba-1 or Mamba-2 stacks, else <see cref="CausalLm.Step"/>); <c>prefill</c> times the
+/// whole-sequence forward of L tokens (default 2048) and reports GFLOP/s. <c>--model</c> is a checkpoint directory
+/// or a preset name (<see cref="ModelPresets"/>, random weights).</summary>
 public static class ModelBench
 {
     /// <summary>The KERNEL names handled here.</summary>
@@ -120,10 +127,19 @@ public static class ModelBench
     {
         var ids = Tensor.FromArray(Enumerable.Range(0, req.Length)
             .Select(i => (long)((i * 7919 + 13) % model.Config.VocabSize)).ToArray(), 1, req.Length);
-        return Time("prefill", req, "causal_lm_forward", () =>
+        var r = Time("prefill", req, "causal_lm_forward", () =>
         {
             using (Tape.NoGrad()) model.Forward(ids);
         }, req.Length);
+        // Matrix weights (rank 2, embedding excluded) plus the head's V_pad × D; the scans' flops are left out.
+        var c = model.Config;
+        double weights = model.NamedParameters().Where(p => p.Value.Shape.Length == 2 && !p.Path.Contains("embedding"))
+            .Sum(p => (double)p.Value.NumEl) - (c.TieEmbeddings ? 0 : (double)c.PaddedVocabSize * c.DModel)
+            + (double)c.PaddedVocabSize * c.DModel;
+        double gflops = 2 * weights * r.TokensPerS / 1e9;
+        // FMA peak of the 2-core build machine (docs/performance.md): 101.3 GFLOP/s per thread, 202.3 at two.
+        double peak = req.Threads <= 1 ? 101.3 : 202.3 * req.Threads / 2;
+        return r with { Gflops = gflops, FractionOfPeak = gflops / peak };
     }
 
     private static ModelBenchResult Time(string mode, ModelBenchRequest req, string path, Action call, int tokens)
@@ -165,6 +181,9 @@ public static class ModelBench
             + $"({r.Repeat} rounds x {r.TokensPerRound} tokens)"));
         o.WriteLine(string.Create(ci, $"tokens/s   {r.TokensPerS:F2}"));
         o.WriteLine(string.Create(ci, $"cpu        {r.CpuMsPerToken:F3} ms CPU time per token (all threads)"));
+        if (r.Gflops is { } g)
+            o.WriteLine(string.Create(ci,
+                $"GFLOP/s    {g:F1} (2 per matrix weight per token), {r.FractionOfPeak:P1} of the FMA peak"));
     }
 
     /// <summary>Writes the JSON record atomically: mode, model, device, dtype, path, threads, repeat,
@@ -187,6 +206,8 @@ public static class ModelBench
             w.WriteNumber("min_ms", r.MinMs);
             w.WriteNumber("tokens_per_s", r.TokensPerS);
             w.WriteNumber("cpu_ms_per_token", r.CpuMsPerToken);
+            if (r.Gflops is { } g) w.WriteNumber("gflops", g);
+            if (r.FractionOfPeak is { } f) w.WriteNumber("fraction_of_peak", f);
             w.WriteEndObject();
         }
         AtomicFile.Write(path, fs => fs.Write(ms.GetBuffer(), 0, (int)ms.Length));

@@ -76,7 +76,7 @@ internal static class BenchCommand
                     ctx.Err.WriteLine($"bench: {name} needs --model DIR|mamba-130m|mamba2-130m");
                     return 2;
                 }
-                int len = overrides.GetValueOrDefault("L", name == "decode" ? 8 : 128);
+                int len = overrides.GetValueOrDefault("L", name == "decode" ? 8 : 2048);
                 return ModelBench.Run(new ModelBenchRequest(name, m, parse.GetValue(dtype) ?? "f32",
                     parse.GetValue(threads), parse.GetValue(repeat), len, parse.GetValue(json)), ctx.Out, ctx.Err);
             }

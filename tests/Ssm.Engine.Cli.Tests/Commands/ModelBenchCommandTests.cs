@@ -11,7 +11,8 @@ public class ModelBenchCommandTests
     [Theory]
     [InlineData("decode", "mamba1_l2_v256_tied", "f32", "mamba_decoder")]
     [InlineData("decode", "mamba1_l2_v1000_untied", "bf16", "mamba_decoder")]
-    [InlineData("decode", "mamba2_l2_v256", "f32", "causal_lm_step")]
+    [InlineData("decode", "mamba2_l2_v256", "f32", "mamba_decoder")]
+    [InlineData("decode", "hybrid_m2_gqa_mlp_l3_v256", "f32", "causal_lm_step")]
     [InlineData("prefill", "mamba1_l2_v256_tied", "bf16", "causal_lm_forward")]
     public void ModelBench_WritesTheJsonRecord(string mode, string name, string dtype, string path)
     {
@@ -31,6 +32,7 @@ public class ModelBenchCommandTests
             Assert.Equal("cpu", root.GetProperty("device").GetString());
             Assert.Equal(dtype, root.GetProperty("dtype").GetString());
             Assert.Equal(path, root.GetProperty("path").GetString());
+            Assert.Equal(mode == "prefill", root.TryGetProperty("gflops", out var g) && g.GetDouble() > 0);
         }
         finally
         {
