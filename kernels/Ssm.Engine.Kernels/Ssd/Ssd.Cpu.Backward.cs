@@ -24,8 +24,33 @@ public static partial class Ssd
             public readonly Scratch W;
             public readonly float[] Gy, Du, Part, Sums, ANext, DB, DC, CDot, CDots;
 
-            public BackwardScratch(SsdShape s, int pp)
+            // Scratch of recent calls, reused for the same shape: DB and DC are (B, L, G, N) each, large-object
+            // heap arrays that would otherwise be allocated and zeroed by the runtime on every backward.
+            private static readonly System.Collections.Concurrent.ConcurrentBag<BackwardScratch> Pool = [];
+            private readonly SsdShape _shape;
+            private readonly int _pp;
+
+            public static BackwardScratch Rent(SsdShape s, int pp)
             {
+                while (Pool.TryTake(out var w))
+                {
+                    if (w._shape != s || w._pp != pp) continue;
+                    Array.Clear(w.DB);
+                    Array.Clear(w.DC);
+                    return w;
+                }
+                return new BackwardScratch(s, pp);
+            }
+
+            public static void Return(BackwardScratch w)
+            {
+                if (Pool.Count < 2 * Environment.ProcessorCount) Pool.Add(w);
+            }
+
+            private BackwardScratch(SsdShape s, int pp)
+            {
+                _shape = s;
+                _pp = pp;
                 W = new Scratch(s.N, pp, TokenBlock);
                 Gy = new float[TokenBlock * pp];
                 Du = new float[TokenBlock * pp];
@@ -54,7 +79,7 @@ public static partial class Ssd
             var scratch = new BackwardScratch[parts];
             Parallel.For(0, parts, Parallelism(threads), k =>
             {
-                var w = new BackwardScratch(s, c.Pp);
+                var w = BackwardScratch.Rent(s, c.Pp);
                 for (int item = k * per; item < Math.Min(bh, (k + 1) * per); item++)
                     BackwardItem(c, item / s.H, item % s.H, w, dx, ddtv, ddA, dz, dh0, dDpart);
                 scratch[k] = w;
@@ -63,6 +88,7 @@ public static partial class Ssd
             {
                 TensorPrimitives.Add(dB, w.DB, dB);
                 TensorPrimitives.Add(dC, w.DC, dC);
+                BackwardScratch.Return(w);
             }
             if (dD is null) return;
             Array.Clear(dD);
