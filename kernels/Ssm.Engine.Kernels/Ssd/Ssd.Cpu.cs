@@ -26,9 +26,16 @@ public static partial class Ssd
         public static void Forward(SsdShape s, SsdOptions o, SsdInputs<float> x, float[] y, float[]? finalStates)
         {
             Validate(s, x, y.Length, finalStates?.Length);
-            var (dA, dtv, _) = Discretise(s, o, x);
-            var core = new Core(s, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, y, finalStates);
-            RunForward(core, Resolve(s, o), o.ChunkSize, o.Threads);
+            var (dA, dtv, pass) = Discretise(s, o, x);
+            try
+            {
+                var core = new Core(s, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, y, finalStates);
+                RunForward(core, Resolve(s, o), o.ChunkSize, o.Threads);
+            }
+            finally
+            {
+                Return(dA, dtv, pass);
+            }
         }
 
         /// <summary>Forward of the pre-discretised form; <paramref name="o"/> supplies algorithm, chunk size and
@@ -50,9 +57,23 @@ public static partial class Ssd
             Validate(s, x, dy.Length, dFinal?.Length);
             var (dA, dtv, pass) = Discretise(s, o, x);
             var core = new Core(s, dA, dtv, x.X, x.B, x.C, x.D, x.Z, x.InitialStates, dy, dFinal);
-            var ddA = new float[s.DtLength];
-            var ddtv = new float[s.DtLength];
-            RunBackward(core, o.Threads, g.X, ddtv, ddA, g.B, g.C, g.D, g.Z, g.InitialStates);
+            float[] ddA = Pool.Rent(s.DtLength), ddtv = Pool.Rent(s.DtLength);
+            try
+            {
+                RunBackward(core, o.Threads, g.X, ddtv, ddA, g.B, g.C, g.D, g.Z, g.InitialStates);
+                ReduceDt(s, x, g, ddA, ddtv, dtv, pass);
+            }
+            finally
+            {
+                Return(dA, dtv, pass);
+                Return(ddA, ddtv);
+            }
+        }
+
+        // dt, dt_bias and A gradients from the per-token dA and dt-scale gradients (float64 sums per head).
+        private static void ReduceDt(SsdShape s, SsdInputs<float> x, SsdGradients<float> g, float[] ddA, float[] ddtv,
+            float[] dtv, float[] pass)
+        {
             Array.Clear(g.A);
             if (g.DtBias is not null) Array.Clear(g.DtBias);
             var dAd = new double[s.H];
@@ -82,11 +103,18 @@ public static partial class Ssd
             RunBackward(core, o.Threads, g.X, null, g.A, g.B, g.C, null, null, g.InitialStates);
         }
 
+        // (B, L, H)-sized per-call arrays come from the shared pool (rented arrays may be longer; only the first
+        // B·L·H values are used), so repeated calls do not allocate on the large-object heap.
+        private static System.Buffers.ArrayPool<float> Pool => System.Buffers.ArrayPool<float>.Shared;
+
+        private static void Return(params float[][] arrays)
+        {
+            foreach (var a in arrays) Pool.Return(a);
+        }
+
         private static (float[] dA, float[] dtv, float[] pass) Discretise(SsdShape s, SsdOptions o, SsdInputs<float> x)
         {
-            var dA = new float[s.DtLength];
-            var dtv = new float[s.DtLength];
-            var pass = new float[s.DtLength];
+            float[] dA = Pool.Rent(s.DtLength), dtv = Pool.Rent(s.DtLength), pass = Pool.Rent(s.DtLength);
             for (int i = 0; i < s.DtLength; i++)
             {
                 int h = i % s.H;
