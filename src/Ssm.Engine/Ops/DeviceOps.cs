@@ -174,8 +174,12 @@ internal static partial class DeviceOps
         var gpu = DeviceRegistry.Get(dev);
         var y = Tensor.ZerosOn(dev, [m, n]);
         if (m > 0 && n > 0 && k > 0)
-            Gemm.Gpu.Sgemm(gpu, ta, tb, m, n, k, 1f, ad.DeviceTail(), lda, bd.DeviceTail(), ldb, 0f,
-                y.DeviceView("matmul"), n);
+        {
+            if (m <= GemvRows && !ta) RowsByGemv(gpu, m, n, k, ad.DeviceTail(), lda, tb, bd.DeviceTail(), ldb, y);
+            else
+                Gemm.Gpu.Sgemm(gpu, ta, tb, m, n, k, 1f, ad.DeviceTail(), lda, bd.DeviceTail(), ldb, 0f,
+                    y.DeviceView("matmul"), n);
+        }
         using (Temporary(gpu, a, ad))
         using (Temporary(gpu, b, bd)) { }
         // A transposed operand (e.g. w.MT) gets its gradient as the transpose of a contiguous product, so the
@@ -183,6 +187,21 @@ internal static partial class DeviceOps
         return Tape.Record(y, "matmul", [a, b], g => [
             a.RequiresGrad ? (ta ? MatMul(b, g.MT).MT : MatMul(g, b.MT)) : null,
             b.RequiresGrad ? (tb ? MatMul(g.MT, a).MT : MatMul(a.MT, g)) : null]);
+    }
+
+    /// <summary>Up to this many rows of a (decode steps: one row per sequence) are multiplied row by row with
+    /// <c>Gemm.Gpu.Sgemv</c>: one thread per output and no group barriers, where the tiled GEMM would launch
+    /// mostly empty tiles.</summary>
+    private const int GemvRows = 4;
+
+    /// <summary>y[i, :] = op(B)ᵀ a[i, :] for each row i: op(B) is (K, N), so op(B)ᵀ is B itself read transposed
+    /// (B stored (K, N)) or the stored (N, K) matrix of a transposed view.</summary>
+    private static void RowsByGemv(GpuDevice gpu, int m, int n, int k, ILGPU.ArrayView<float> a, int lda, bool tb,
+        ILGPU.ArrayView<float> b, int ldb, Tensor y)
+    {
+        var yv = y.DeviceView("matmul");
+        for (int i = 0; i < m; i++)
+            Gemm.Gpu.Sgemv(gpu, !tb, n, k, 1f, b, ldb, a.SubView(i * lda, k), 0f, yv.SubView(i * n, n));
     }
 
     private static Tensor BatchedMatMul(Tensor a, Tensor b)

@@ -97,6 +97,23 @@ public sealed class DeviceOpsTests
             F.MatMul(dk.Permute(2, 0, 1, 3), dshared.Unsqueeze(0).Unsqueeze(0)), device, 1e-4);
     }
 
+    [Theory]
+    [InlineData("ilgpu-cpu", 1)]
+    [InlineData("ilgpu-cpu-warp32", 3)]
+    public void MatMul_FewRowsByGemv_MatchesHost(string name, int rows)
+    {
+        var device = DeviceSpec.Parse(name);
+        var x = Tensor.Randn(seed: 46, rows, 13);
+        var w = Tensor.Randn(seed: 47, 9, 13);
+        var v = Tensor.Randn(seed: 48, 13, 5);
+        using var dx = x.To(device);
+        using var dw = w.To(device);
+        using var dv = v.To(device);
+        AssertClose(F.MatMul(x, w.MT), F.MatMul(dx, dw.MT), device, 1e-4);
+        AssertClose(F.MatMul(x, v), F.MatMul(dx, dv), device, 1e-4);
+        AssertClose(F.MatMul(x.MT.MT, v), F.MatMul(dx.Narrow(1, 0, 13), dv), device, 1e-4);
+    }
+
     [Fact]
     public void BatchedMatMul_WithGradient_IsNotSupportedOnDevice()
     {
