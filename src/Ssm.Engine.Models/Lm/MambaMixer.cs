@@ -85,8 +85,8 @@ public sealed class MambaMixer : Module, IMixer
         var xz = F.Split(_inProj.Forward(xt), [DInner, DInner], -1);
         var (xc, conv) = _conv.Step(xz[0], cache.Conv ?? Tensor.Zeros(xt.Device, b, DInner, _conv.Width));
         var (dt, bm, cm, dtBias) = StepInputs(xc);
-        var (y, next) = F.SelectiveStateUpdate(cache.Ssm ?? Tensor.Zeros(xt.Device, b, DInner, State), xc, dt, A, bm, cm,
-            Param("D"), xz[1], dtBias, dtSoftplus: true);
+        var state = cache.Ssm ?? Tensor.Zeros(xt.Device, b, DInner, State);
+        var (y, next) = F.SelectiveStateUpdate(state, xc, dt, A, bm, cm, Param("D"), xz[1], dtBias, dtSoftplus: true);
         cache.Conv = conv;
         cache.Ssm = next;
         return _outProj.Forward(y);
