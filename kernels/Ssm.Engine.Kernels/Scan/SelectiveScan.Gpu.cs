@@ -19,7 +19,7 @@ public static partial class SelectiveScan
 {
     /// <summary>ILGPU path; same contract as <see cref="Cpu"/> with a <see cref="GpuDevice"/> first. The host
     /// overloads upload the inputs, run and download (synchronous).</summary>
-    public static class Gpu
+    public static partial class Gpu
     {
         /// <summary>y = scan(x); writes the final state into <paramref name="lastState"/> when not null.</summary>
         public static void Forward(GpuDevice device, in SelectiveScanShape s, in SelectiveScanOptions o,

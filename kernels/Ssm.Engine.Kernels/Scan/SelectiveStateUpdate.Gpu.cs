@@ -13,7 +13,7 @@ public static partial class SelectiveStateUpdate
 {
     /// <summary>ILGPU path; same contract as <see cref="Cpu"/> with a <see cref="GpuDevice"/> first. The host
     /// overloads upload the inputs, run and download (synchronous).</summary>
-    public static class Gpu
+    public static partial class Gpu
     {
         /// <summary>One step: y and the new state (<paramref name="newState"/> may alias the input state).</summary>
         public static void Step(GpuDevice device, in SelectiveStateUpdateShape s, in SelectiveStateUpdateOptions o,

@@ -227,17 +227,21 @@ public static partial class Ssd
     }
 
     /// <summary>float form of <see cref="ProcessDt(double, double, SsdOptions, out double)"/>.</summary>
-    internal static float ProcessDt(float raw, float bias, SsdOptions o, out float pass)
+    internal static float ProcessDt(float raw, float bias, SsdOptions o, out float pass) =>
+        ProcessDt(raw, bias, o.DtSoftplus, o.DtMin, o.DtMax, out pass);
+
+    /// <summary>The float dt pipeline with plain arguments (callable from ILGPU kernels).</summary>
+    internal static float ProcessDt(float raw, float bias, bool softplus, float min, float max, out float pass)
     {
         float v = raw + bias;
         float grad = 1f;
-        if (o.DtSoftplus)
+        if (softplus)
         {
             grad = Common.KernelMath.SoftplusGrad(v);
             v = Common.KernelMath.Softplus(v);
         }
-        if (v < o.DtMin || v > o.DtMax) grad = 0f;
+        if (v < min || v > max) grad = 0f;
         pass = grad;
-        return Math.Clamp(v, o.DtMin, o.DtMax);
+        return v < min ? min : v > max ? max : v;
     }
 }

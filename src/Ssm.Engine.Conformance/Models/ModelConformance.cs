@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Conformance.Families;
 using Ssm.Engine.Devices;
 using Ssm.Engine.Models.Lm;
 using Ssm.Engine.Models.Loading;
@@ -11,9 +12,13 @@ namespace Ssm.Engine.Conformance.Models;
 /// <summary>Model golden cases (FORMAT.md §5.3): loads the checkpoint format, then checks the full-sequence
 /// logits, the residual stream, the per-layer states after the prompt, the teacher-forced step logits and the
 /// greedy tokens. BF16 formats (those with a <c>tolerance.json</c>) compare only the tensors it lists, with its
-/// tolerance.</summary>
+/// tolerance. On an ILGPU device the parameters are moved there (BF16 widened to float32), every op of the forward
+/// and decode paths runs on the device, and only the results are copied back to the host to be compared.</summary>
 public sealed class ModelConformance : IModelConformance
 {
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => device.Kind == DeviceKind.Cpu || FamilyDevices.IsGpuAvailable(device);
+
     /// <inheritdoc/>
     public CaseOutcome Run(string modelDir, string format, string goldenPath, DeviceSpec device)
     {
@@ -21,7 +26,7 @@ public sealed class ModelConformance : IModelConformance
         using var golden = GoldenCase.Open(goldenPath);
         var reduced = ReducedCheck.TryRead(dir);
         CausalLm model;
-        try { model = ModelLoader.Load(dir, new LoadOptions(KeepBFloat16: true)).Model; }
+        try { model = ModelLoader.Load(dir, new LoadOptions(KeepBFloat16: true)).Model.To(device); }
         catch (Exception e) when (e is NotSupportedException or ModelConfigReadException or CheckpointException
                                       or IOException or InvalidDataException)
         {
@@ -41,17 +46,18 @@ public sealed class ModelConformance : IModelConformance
         int n = gen.Shape[1], lp = ids.Shape[1];
         var steps = new Tensor[n];
         for (int k = 0; k < n; k++) steps[k] = model.Step(gen.Select(1, k).Contiguous(), cache);
-        var stepLogits = F.Stack(steps, 1);
+        var stepLogits = F.Stack(steps, 1).To(DeviceSpec.Cpu);
         Add(results, golden, "out.step_logits", stepLogits, tol, reduced);
         if (reduced is null || reduced.TokensMustMatch)
         {
-            var mine = F.Concat([F.Argmax(logits.Select(1, lp - 1), -1).Unsqueeze(1),
+            var last = logits.Select(1, lp - 1).To(DeviceSpec.Cpu);
+            var mine = F.Concat([F.Argmax(last, -1).Unsqueeze(1),
                 F.Argmax(stepLogits.Narrow(1, 0, n - 1), -1)], 1);
             long[] want = gen.Contiguous().ToArray<long>(), got = mine.To(DType.Int64).Contiguous().ToArray<long>();
             int diff = want.Zip(got).Count(p => p.First != p.Second);
             results.Add(new TensorResult("out.gen_tokens", diff, 0));
         }
-        if (!TorchTwinCheck(results, golden, dir, ids, tol, reduced, out string? error))
+        if (!TorchTwinCheck(results, golden, dir, ids, tol, reduced, device, out string? error))
             return CaseOutcome.Error(error!);
         return CaseOutcome.FromTensors(results);
     }
@@ -60,7 +66,7 @@ public sealed class ModelConformance : IModelConformance
     /// checkpoint files: the PyTorch one is loaded too and held to the same logits (reported as
     /// <c>pytorch_model.bin:out.logits</c>).</summary>
     private static bool TorchTwinCheck(List<TensorResult> results, GoldenCase golden, string dir, Tensor ids,
-        Tolerance tol, ReducedCheck? reduced, out string? error)
+        Tolerance tol, ReducedCheck? reduced, DeviceSpec device, out string? error)
     {
         error = null;
         string bin = Path.Combine(dir, CheckpointFiles.TorchBin);
@@ -71,7 +77,7 @@ public sealed class ModelConformance : IModelConformance
             var model = new CausalLm(config);
             using (var source = CheckpointFiles.OpenTorch(bin))
                 ModelLoader.LoadWeights(model, source, new LoadOptions(KeepBFloat16: true));
-            var logits = model.Forward(ids, model.NewCache(), null);
+            var logits = model.To(device).Forward(ids, model.NewCache(), null).To(DeviceSpec.Cpu);
             if (golden.Has("out.logits") && (reduced is null || reduced.Compare.Contains("out.logits")))
             {
                 var mine = new HostArray(logits.Shape, logits.To(DType.Float32).Contiguous().ToArray());
@@ -116,7 +122,8 @@ public sealed class ModelConformance : IModelConformance
         ReducedCheck? reduced)
     {
         if (!golden.Has(name) || (reduced is not null && !reduced.Compare.Contains(name))) return;
-        var mine = new HostArray(got.Shape, got.To(DType.Float32).Contiguous().ToArray());
+        var host = got.To(DeviceSpec.Cpu);
+        var mine = new HostArray(host.Shape, host.To(DType.Float32).Contiguous().ToArray());
         results.Add(TensorComparison.Compare(name, mine, golden.Get(name), tol));
     }
 

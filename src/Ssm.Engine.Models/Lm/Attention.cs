@@ -54,7 +54,7 @@ public sealed class Attention : Module, IMixer
         var qh = p[0].Reshape(b, l, Heads, HeadDim).Permute(0, 2, 1, 3);       // (B, H, L, hd)
         var kh = RepeatKv(k.Permute(0, 2, 1, 3), b, lk);                        // (B, H, Lk, hd)
         var vh = RepeatKv(v.Permute(0, 2, 1, 3), b, lk);
-        var scores = F.MatMul(qh, kh.MT) * Scale + CausalMask(l, lk, past);
+        var scores = F.MatMul(qh, kh.MT) * Scale + CausalMask(l, lk, past).To(x.Device);
         var o = F.MatMul(F.Softmax(scores, -1), vh);                            // (B, H, L, hd)
         return _outProj.Forward(o.Permute(0, 2, 1, 3).Reshape(b, l, q));
     }

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Models.Nn;
 using Ssm.Engine.Ops;
 using Ssm.Engine.Tensors;
@@ -30,6 +31,18 @@ public sealed class CausalLm : Module
 
     /// <summary>The head matrix (V_pad, D): the embedding when tied.</summary>
     public Tensor HeadWeight => _lmHead?.Weight ?? Backbone.Embedding.Weight;
+
+    /// <summary>Where the parameters live (the head weight's device).</summary>
+    public DeviceSpec Device => HeadWeight.Device;
+
+    /// <summary>Moves the parameters to <paramref name="device"/> (see <see cref="Module.MoveTo"/>; BF16/F16
+    /// weights become float32 on an ILGPU device) and returns this model. Inputs stay integer host tensors: the
+    /// embedding gathers rows on the parameters' device. Caches created afterwards live there too.</summary>
+    public CausalLm To(DeviceSpec device)
+    {
+        MoveTo(device);
+        return this;
+    }
 
     /// <summary>Empty caches for this model's layers.</summary>
     public InferenceCache NewCache() =>

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Tensors;
 
 namespace Ssm.Engine.Models.Lm;
@@ -24,7 +25,8 @@ public sealed class LayerCache(LayerKind kind)
     /// <summary>Forgets everything.</summary>
     public void Reset() => Conv = Ssm = Key = Value = null;
 
-    private static Tensor? Clone(Tensor? t) => t is null ? null : Tensor.Zeros(t.Shape, t.DType).CopyFrom(t.Detach());
+    private static Tensor? Clone(Tensor? t) => t is null ? null
+        : (t.Device.IsGpu() ? Tensor.Zeros(t.Device, t.Shape) : Tensor.Zeros(t.Shape, t.DType)).CopyFrom(t.Detach());
 }
 
 /// <summary>Per-layer caches of a model plus the number of tokens already processed.</summary>

@@ -75,10 +75,10 @@ public sealed class Mamba2Mixer : Module, IMixer
     {
         int b = xt.Shape[0], gn = Groups * State;
         var parts = F.Split(_inProj.Forward(xt), [DInner, ConvDim, Heads], -1);
-        var (xbc, conv) = _conv.Step(parts[1], cache.Conv ?? Tensor.Zeros(b, ConvDim, _conv.Width));
+        var (xbc, conv) = _conv.Step(parts[1], cache.Conv ?? Tensor.Zeros(xt.Device, b, ConvDim, _conv.Width));
         var s = F.Split(xbc, [DInner, gn, gn], -1);
         var perHead = (Tensor t) => Fp32(t).Unsqueeze(-1).Expand(Heads, HeadDim);
-        var (y, next) = F.SelectiveStateUpdate(cache.Ssm ?? Tensor.Zeros(b, Heads, HeadDim, State),
+        var (y, next) = F.SelectiveStateUpdate(cache.Ssm ?? Tensor.Zeros(xt.Device, b, Heads, HeadDim, State),
             s[0].Reshape(b, Heads, HeadDim), parts[2].Unsqueeze(-1).Expand(b, Heads, HeadDim),
             A.Unsqueeze(-1).Unsqueeze(-1).Expand(Heads, HeadDim, State), s[1].Reshape(b, Groups, State),
             s[2].Reshape(b, Groups, State), perHead(Param("D")), null, perHead(Param("dt_bias")), dtSoftplus: true);

@@ -83,10 +83,10 @@ public sealed class MambaMixer : Module, IMixer
     {
         int b = xt.Shape[0];
         var xz = F.Split(_inProj.Forward(xt), [DInner, DInner], -1);
-        var (xc, conv) = _conv.Step(xz[0], cache.Conv ?? Tensor.Zeros(b, DInner, _conv.Width));
+        var (xc, conv) = _conv.Step(xz[0], cache.Conv ?? Tensor.Zeros(xt.Device, b, DInner, _conv.Width));
         var (dt, bm, cm, dtBias) = StepInputs(xc);
-        var (y, next) = F.SelectiveStateUpdate(cache.Ssm ?? Tensor.Zeros(b, DInner, State), xc, dt, A, bm, cm,
-            Param("D"), xz[1], dtBias, dtSoftplus: true);
+        var state = cache.Ssm ?? Tensor.Zeros(xt.Device, b, DInner, State);
+        var (y, next) = F.SelectiveStateUpdate(state, xc, dt, A, bm, cm, Param("D"), xz[1], dtBias, dtSoftplus: true);
         cache.Conv = conv;
         cache.Ssm = next;
         return _outProj.Forward(y);
@@ -98,7 +98,7 @@ public sealed class MambaMixer : Module, IMixer
     {
         int b = xc.Shape[0], l = xc.Shape[2];
         if (_xProj is null || _dtProj is null)
-            return (Tensor.Zeros(b, DInner, l), Param("B").Reshape(1, State, 1).Expand(b, State, l),
+            return (Tensor.Zeros(xc.Device, b, DInner, l), Param("B").Reshape(1, State, 1).Expand(b, State, l),
                 Param("C").Reshape(1, State, 1).Expand(b, State, l), Param("dt_bias"));
         var dbc = F.Split(_xProj.Forward(xc.Permute(0, 2, 1)), [DtRank, State, State], -1);
         var dt = F.MatMul(dbc[0], _dtProj.Weight.MT).Permute(0, 2, 1);         // (B, D, L)
@@ -109,7 +109,7 @@ public sealed class MambaMixer : Module, IMixer
     {
         int b = xc.Shape[0];                                                   // xc: (B, D)
         if (_xProj is null || _dtProj is null)
-            return (Tensor.Zeros(b, DInner), Param("B").Reshape(1, State).Expand(b, State),
+            return (Tensor.Zeros(xc.Device, b, DInner), Param("B").Reshape(1, State).Expand(b, State),
                 Param("C").Reshape(1, State).Expand(b, State), Param("dt_bias"));
         var dbc = F.Split(_xProj.Forward(xc), [DtRank, State, State], -1);
         return (F.MatMul(dbc[0], _dtProj.Weight.MT), dbc[1], dbc[2], _dtProj.Bias!);

@@ -35,7 +35,7 @@ public sealed class CausalConv1d : Module
         int b = x.Shape[0], l = x.Shape[2];
         Tensor? init = cache?.Narrow(2, 1, Width - 1);
         var (y, _) = F.CausalConv1d(x, Weight, Bias, silu, init);
-        var prev = cache ?? Tensor.Zeros(b, Channels, Width);
+        var prev = cache ?? Tensor.Zeros(x.Device, b, Channels, Width);
         var all = F.Concat([prev, x], 2);
         return (y, all.Narrow(2, l, Width).Contiguous());
     }

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Tensors;
 
 namespace Ssm.Engine.Models.Nn;
@@ -64,6 +65,21 @@ public abstract class Module
     {
         var (owner, name) = Resolve(path);
         return owner._params[name];
+    }
+
+    /// <summary>Moves every parameter to <paramref name="device"/> (a copy per parameter; parameters already there
+    /// stay). Only float32 lives on an ILGPU device, so BF16/F16 parameters are widened to float32 when they move
+    /// to one. Gradient flags are kept.</summary>
+    public void MoveTo(DeviceSpec device)
+    {
+        foreach (var (path, t) in NamedParameters().ToList())
+        {
+            if (t.Device == device) continue;
+            var v = t.Detach();
+            if (device.IsGpu() && v.DType is DType.BFloat16 or DType.Float16) v = v.To(DType.Float32);
+            v = v.To(device);
+            SetParameter(path, t.RequiresGrad ? v.WithRequiresGrad() : v);
+        }
     }
 
     /// <summary>Marks every parameter as requiring gradients (or not).</summary>

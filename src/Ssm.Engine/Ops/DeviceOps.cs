@@ -13,7 +13,7 @@ using DeviceRegistry = Ssm.Engine.Devices.DeviceRegistry;
 namespace Ssm.Engine.Ops;
 
 /// <summary>Device dispatch for float32 tensors on ILGPU devices (no autograd except where noted).</summary>
-internal static class DeviceOps
+internal static partial class DeviceOps
 {
     /// <summary>Throws <see cref="ArgumentException"/> "[op] operands are on X and Y" when devices differ.</summary>
     public static void SameDevice(string op, Tensor a, Tensor b)
@@ -40,7 +40,9 @@ internal static class DeviceOps
         CheckF32(name, x, "x");
         var gpu = DeviceRegistry.Get(dev);
         var y = Tensor.ZerosOn(dev, x.Shape.ToArray());
-        ILGPU.ArrayView<float> xv = x.DeviceView(name), yv = y.DeviceView(name);
+        var xd = Dense(name, x);
+        ILGPU.ArrayView<float> xv = xd.DeviceView(name), yv = y.DeviceView(name);
+        using var _ = Temporary(gpu, x, xd);
         var t = typeof(TOp);
         if (t == typeof(ExpOp)) Elementwise.Gpu.Map<ExpOperator>(gpu, xv, yv);
         else if (t == typeof(SigmoidOp)) Elementwise.Gpu.Map<SigmoidOperator>(gpu, xv, yv);
@@ -58,8 +60,8 @@ internal static class DeviceOps
         return y;
     }
 
-    /// <summary>d = f(a, b) for same-shape operands (or one single-element operand, filled to the other's
-    /// shape); f chosen by the host operator type <typeparamref name="TOp"/>.</summary>
+    /// <summary>d = f(a, b) with numpy broadcasting: an operand of another shape is expanded (stride 0) and copied
+    /// to the result shape on the device; f chosen by the host operator type <typeparamref name="TOp"/>.</summary>
     public static Tensor Zip<TOp>(string name, Tensor a, Tensor b) where TOp : struct, IBinaryOp
     {
         SameDevice(name, a, b);
@@ -71,8 +73,8 @@ internal static class DeviceOps
         if (t != typeof(AddOp) && t != typeof(SubOp) && t != typeof(MulOp) && t != typeof(DivOp))
             throw Unsupported(name, dev);
         var gpu = DeviceRegistry.Get(dev);
-        var af = Fill(name, a, shape, gpu);
-        var bf = Fill(name, b, shape, gpu);
+        var af = Broadcast(name, a, shape);
+        var bf = Broadcast(name, b, shape);
         try
         {
             var d = Tensor.ZerosOn(dev, shape);
@@ -85,25 +87,9 @@ internal static class DeviceOps
         }
         finally
         {
-            if (!ReferenceEquals(af, a) || !ReferenceEquals(bf, b)) gpu.Synchronize();
-            if (!ReferenceEquals(af, a)) af.Dispose();
-            if (!ReferenceEquals(bf, b)) bf.Dispose();
+            using (Temporary(gpu, a, af))
+            using (Temporary(gpu, b, bf)) { }
         }
-    }
-
-    /// <summary>The operand itself when it already has <paramref name="shape"/>; a single element filled to the
-    /// shape (through the host: one value down, the filled buffer up); anything else is not supported.</summary>
-    private static Tensor Fill(string name, Tensor t, int[] shape, GpuDevice gpu)
-    {
-        if (t.Shape.AsSpan().SequenceEqual(shape)) return t;
-        if (t.NumEl != 1)
-            throw Unsupported(name, t.Device, $"broadcasting {ShapeUtil.Format(t.Shape)} to " +
-                                              $"{ShapeUtil.Format(shape)} (only same shapes or one element)");
-        var one = new float[1];
-        gpu.Download(t.DeviceView(name), one);
-        var filled = new float[ShapeUtil.NumEl(shape)];
-        Array.Fill(filled, one[0]);
-        return Tensor.FromArray(filled, shape.ToArray()).To(t.Device);
     }
 
     /// <summary>Sum or max over trailing axes (the last axis, or all of them): x viewed as (rows, cols).
@@ -128,7 +114,9 @@ internal static class DeviceOps
         int[] outShape = keepDim ? kept : x.Shape[..first];
         var gpu = DeviceRegistry.Get(dev);
         var y = Tensor.ZerosOn(dev, outShape);
-        ILGPU.ArrayView<float> xv = x.DeviceView(op), yv = y.DeviceView(op);
+        var xd = Dense(op, x);
+        ILGPU.ArrayView<float> xv = xd.DeviceView(op), yv = y.DeviceView(op);
+        using var _ = Temporary(gpu, x, xd);
         if (max) Elementwise.Gpu.ReduceRows<MaxReduction>(gpu, xv, rows, cols, yv);
         else Elementwise.Gpu.ReduceRows<SumReduction>(gpu, xv, rows, cols, yv);
         int[] xs = x.Shape.ToArray();
@@ -160,33 +148,108 @@ internal static class DeviceOps
         return Tensor.FromArray(o, x.Shape.ToArray()).To(g.Device);
     }
 
-    /// <summary>2-D a (M, K) @ b (K, N) with <c>Gemm.Gpu.Sgemm</c>; transposed views (<c>w.MT</c>) pass as flags.
-    /// Backward runs on the device through this same op.</summary>
+    /// <summary>a (..., M, K) @ b (..., K, N) with <c>Gemm.Gpu.Sgemm</c>. 2-D operands: transposed views
+    /// (<c>w.MT</c>) pass as flags, other strided views are copied dense on the device; backward on the device
+    /// through this same op. Higher ranks (inference only): a 2-D right operand folds the batch into M (one GEMM,
+    /// the <c>Linear</c> case); otherwise both operands are broadcast to the batch shape, made contiguous on the
+    /// device and multiplied one batch entry at a time.</summary>
     public static Tensor MatMul(Tensor a, Tensor b)
     {
         SameDevice("matmul", a, b);
         var dev = a.Device;
         CheckF32("matmul", a, "a");
         CheckF32("matmul", b, "b");
-        if (a.Rank != 2 || b.Rank != 2)
+        if (a.Rank < 2 || b.Rank < 2)
             throw Unsupported("matmul", dev, $"operands {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} " +
-                                             "(only 2-D operands on the device)");
-        int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
-        if (b.Shape[0] != k)
+                                             "(1-D operands are not supported on the device)");
+        if (b.Shape[^2] != a.Shape[^1])
             throw new ArgumentException(
                 $"[matmul] shapes {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} are incompatible");
-        var (ta, lda) = F.Layout(a) ?? throw Unsupported("matmul", dev, "a non-contiguous, non-transposed view a");
-        var (tb, ldb) = F.Layout(b) ?? throw Unsupported("matmul", dev, "a non-contiguous, non-transposed view b");
+        if (a.Rank > 2 || b.Rank > 2) return BatchedMatMul(a, b);
+        int m = a.Shape[0], k = a.Shape[1], n = b.Shape[1];
+        var ad = F.Layout(a) is null ? Dense("matmul", a) : a;
+        var bd = F.Layout(b) is null ? Dense("matmul", b) : b;
+        var (ta, lda) = F.Layout(ad)!.Value;
+        var (tb, ldb) = F.Layout(bd)!.Value;
         var gpu = DeviceRegistry.Get(dev);
         var y = Tensor.ZerosOn(dev, [m, n]);
         if (m > 0 && n > 0 && k > 0)
-            Gemm.Gpu.Sgemm(gpu, ta, tb, m, n, k, 1f, a.DeviceTail(), lda, b.DeviceTail(), ldb, 0f,
-                y.DeviceView("matmul"), n);
+        {
+            if (m <= GemvRows && !ta) RowsByGemv(gpu, m, n, k, ad.DeviceTail(), lda, tb, bd.DeviceTail(), ldb, y);
+            else
+                Gemm.Gpu.Sgemm(gpu, ta, tb, m, n, k, 1f, ad.DeviceTail(), lda, bd.DeviceTail(), ldb, 0f,
+                    y.DeviceView("matmul"), n);
+        }
+        using (Temporary(gpu, a, ad))
+        using (Temporary(gpu, b, bd)) { }
         // A transposed operand (e.g. w.MT) gets its gradient as the transpose of a contiguous product, so the
         // transpose view's own backward hands its source a contiguous gradient (no device transpose kernel).
         return Tape.Record(y, "matmul", [a, b], g => [
             a.RequiresGrad ? (ta ? MatMul(b, g.MT).MT : MatMul(g, b.MT)) : null,
             b.RequiresGrad ? (tb ? MatMul(g.MT, a).MT : MatMul(a.MT, g)) : null]);
+    }
+
+    /// <summary>Up to this many rows of a (decode steps: one row per sequence) are multiplied row by row with
+    /// <c>Gemm.Gpu.Sgemv</c>: one thread per output and no group barriers, where the tiled GEMM would launch
+    /// mostly empty tiles.</summary>
+    private const int GemvRows = 4;
+
+    /// <summary>y[i, :] = op(B)ᵀ a[i, :] for each row i: op(B) is (K, N), so op(B)ᵀ is B itself read transposed
+    /// (B stored (K, N)) or the stored (N, K) matrix of a transposed view.</summary>
+    private static void RowsByGemv(GpuDevice gpu, int m, int n, int k, ILGPU.ArrayView<float> a, int lda, bool tb,
+        ILGPU.ArrayView<float> b, int ldb, Tensor y)
+    {
+        var yv = y.DeviceView("matmul");
+        for (int i = 0; i < m; i++)
+            Gemm.Gpu.Sgemv(gpu, !tb, n, k, 1f, b, ldb, a.SubView(i * lda, k), 0f, yv.SubView(i * n, n));
+    }
+
+    private static Tensor BatchedMatMul(Tensor a, Tensor b)
+    {
+        RequireNoGrad("matmul", a, b);
+        int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
+        int[] batch;
+        try { batch = ShapeUtil.Broadcast("matmul", a.Shape[..^2], b.Shape[..^2]); }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException(
+                $"[matmul] batch dims of {ShapeUtil.Format(a.Shape)} and {ShapeUtil.Format(b.Shape)} " +
+                "cannot be broadcast");
+        }
+        int count = ShapeUtil.NumEl(batch);
+        if (b.Rank == 2)
+        {
+            var dense = Dense("matmul", a.Detach());
+            var folded = MatMul(dense.Reshape(count * m, k), b.Detach()).Reshape([.. batch, m, n]);
+            using (Temporary(DeviceRegistry.Get(a.Device), a, dense)) { }
+            return folded;
+        }
+        var gpu = DeviceRegistry.Get(a.Device);
+        var ad = Broadcast("matmul", a.Detach(), [.. batch, m, k]);
+        var bd = Broadcast("matmul", b.Detach(), [.. batch, k, n]);
+        var y = Tensor.ZerosOn(a.Device, [.. batch, m, n]);
+        ILGPU.ArrayView<float> av = ad.DeviceView("matmul"), bv = bd.DeviceView("matmul"), yv = y.DeviceView("matmul");
+        if (m > 0 && n > 0 && k > 0)
+            for (int i = 0; i < count; i++)
+                Gemm.Gpu.Sgemm(gpu, false, false, m, n, k, 1f, av.SubView(i * m * k, m * k), k,
+                    bv.SubView(i * k * n, k * n), n, 0f, yv.SubView(i * m * n, m * n), n);
+        using (Temporary(gpu, a, ad))
+        using (Temporary(gpu, b, bd)) { }
+        return y;
+    }
+
+    /// <summary>Frees <paramref name="copy"/> (after the stream drains) when it is a temporary made from
+    /// <paramref name="original"/>; nothing when it is the original itself.</summary>
+    public static IDisposable? Temporary(GpuDevice gpu, Tensor original, Tensor copy) =>
+        ReferenceEquals(original.Storage, copy.Storage) ? null : new TemporaryCopy(gpu, copy);
+
+    private sealed class TemporaryCopy(GpuDevice gpu, Tensor copy) : IDisposable
+    {
+        public void Dispose()
+        {
+            gpu.Synchronize();
+            copy.Dispose();
+        }
     }
 
     /// <summary>A fresh contiguous copy on the same device (device-to-device).</summary>

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using System.Numerics.Tensors;
 using Ssm.Engine.Autograd;
 using Ssm.Engine.Tensors;
@@ -17,6 +18,7 @@ public static partial class F
         int n = x.Shape[a];
         int[] idx = Indexing.Read("index_select", index)
             .Select(i => Indexing.Bound("index_select", i, n, "index")).ToArray();
+        if (x.Device.IsGpu()) return DeviceOps.IndexSelect(x, a, idx);
         var xc = x.Materialize();
         var shape = x.Shape.ToArray();
         shape[a] = idx.Length;

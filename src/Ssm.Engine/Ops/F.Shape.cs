@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Autograd;
 using Ssm.Engine.Tensors;
 
@@ -25,12 +26,15 @@ public static partial class F
         }
         var shape = first.Shape.ToArray();
         shape[a] = total;
-        var y = Tensor.Zeros(shape, first.DType);
         var starts = new int[xs.Length];
-        for (int i = 0, off = 0; i < xs.Length; off += xs[i].Shape[a], i++)
+        for (int i = 1; i < xs.Length; i++) starts[i] = starts[i - 1] + xs[i - 1].Shape[a];
+        Tensor y;
+        if (xs.Any(t => t.Device.IsGpu())) y = DeviceOps.Concat(xs, a, shape);
+        else
         {
-            starts[i] = off;
-            StridedCopy.Copy(xs[i].Detach(), y.Detach().Narrow(a, off, xs[i].Shape[a]));
+            y = Tensor.Zeros(shape, first.DType);
+            for (int i = 0; i < xs.Length; i++)
+                StridedCopy.Copy(xs[i].Detach(), y.Detach().Narrow(a, starts[i], xs[i].Shape[a]));
         }
         return Tape.Record(y, "concat", xs,
             g => xs.Select((t, i) => (Tensor?)g.Narrow(a, starts[i], t.Shape[a])).ToArray());

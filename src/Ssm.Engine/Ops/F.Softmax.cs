@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Ssm.Engine.Autograd;
@@ -47,6 +48,8 @@ public static partial class F
 
     private static Tensor SoftmaxRows(Tensor x, bool log)
     {
+        if (x.Device.IsGpu())
+            return log ? throw DeviceOps.Unsupported("log_softmax", x.Device) : DeviceOps.Softmax(x);
         var xc = x.Materialize();
         var y = Tensor.Zeros(x.Shape, x.DType);
         int n = x.Shape[^1];

@@ -11,8 +11,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Copies this tensor to <paramref name="device"/> (this tensor itself when already there). Host →
     /// device uploads, device → host downloads, device → device goes through the host. Only float32 tensors can
     /// live on an ILGPU device. Differentiable: the gradient is copied back to this tensor's device.</summary>
-    /// <exception cref="NotSupportedException">A non-float32 tensor is sent to an ILGPU device, or a
-    /// non-contiguous device view is copied.</exception>
+    /// <exception cref="NotSupportedException">A non-float32 tensor is sent to an ILGPU device.</exception>
     /// <exception cref="InvalidOperationException">The device is not available (the message says why).</exception>
     public Tensor To(DeviceSpec device)
     {
@@ -42,6 +41,11 @@ public sealed partial class Tensor : IDisposable
 
     /// <summary>True once a device tensor's memory was released by <see cref="Dispose"/>.</summary>
     public bool IsDisposed => Storage.IsDisposed;
+
+    /// <summary>A new zero-filled float32 tensor on <paramref name="device"/> (a host tensor for
+    /// <see cref="DeviceSpec.Cpu"/>).</summary>
+    public static Tensor Zeros(DeviceSpec device, params int[] shape) =>
+        device.IsGpu() ? ZerosOn(device, shape) : Zeros(shape);
 
     /// <summary>A new contiguous float32 tensor on <paramref name="device"/>, zero-filled.</summary>
     internal static Tensor ZerosOn(DeviceSpec device, int[] shape)
@@ -75,9 +79,14 @@ public sealed partial class Tensor : IDisposable
 
     private Tensor Download()
     {
-        var src = Storage.DeviceBuffer!;
+        var gpu = Storage.DeviceBuffer!.Gpu;
         var host = new float[NumEl];
-        src.Gpu.Download(DeviceView("to"), host);
+        if (IsContiguous) gpu.Download(DeviceView("to"), host);
+        else
+        {
+            using var dense = Ops.DeviceOps.Dense("to", this); // strided view: packed on the device first
+            gpu.Download(dense.DeviceView("to"), host);
+        }
         return FromArray(host, Shape.ToArray());
     }
 }

@@ -1,3 +1,5 @@
+using Ssm.Engine.Devices;
+
 namespace Ssm.Engine.Tensors;
 
 public sealed partial class Tensor
@@ -128,6 +130,11 @@ public sealed partial class Tensor
     public Tensor CopyFrom(Tensor source)
     {
         var src = source.DType == DType ? source : source.Detach().To(DType);
+        if (Device.IsGpu() || src.Device.IsGpu())
+        {
+            Ops.DeviceOps.CopyInto("copy", src.Detach().ExpandInternal(Shape), this);
+            return this;
+        }
         StridedCopy.Copy(src.Detach().ExpandInternal(Shape), this);
         return this;
     }

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Autograd;
 using Ssm.Engine.Ops;
 
@@ -26,7 +27,7 @@ public sealed partial class Tensor
     public Tensor Contiguous()
     {
         if (IsContiguous) return this;
-        RequireDeviceContiguous("contiguous");
+        if (Device.IsGpu()) return Tape.Record(DeviceOps.Dense("contiguous", this), "contiguous", [this], g => [g]);
         var o = Zeros(Shape, DType);
         StridedCopy.Copy(this, o);
         return Tape.Record(o, "contiguous", [this], g => [g]);
@@ -208,7 +209,7 @@ public sealed partial class Tensor
     internal Tensor Materialize()
     {
         if (IsContiguous) return this;
-        RequireDeviceContiguous("contiguous");
+        if (Device.IsGpu()) return DeviceOps.Dense("contiguous", this);
         var o = Zeros(Shape, DType);
         StridedCopy.Copy(this, o);
         return o;

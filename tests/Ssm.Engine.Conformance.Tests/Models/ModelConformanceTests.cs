@@ -38,6 +38,21 @@ public class ModelConformanceTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public void Bf16Format_OnIlgpuCpu_PassesWithEveryOpOnTheDevice()
+    {
+        string dir = ModelDir("mamba1_l2_v256_tied");
+        var model = new ModelConformance();
+        Assert.True(model.Supports(DeviceSpec.IlgpuCpu));
+        var outcome = model.Run(dir, "hf_bf16", Path.Combine(dir, "golden.safetensors"), DeviceSpec.IlgpuCpu);
+        Assert.Equal(CaseStatus.Pass, outcome.Status);
+        Assert.Equal(["out.logits", "out.step_logits"], outcome.Tensors.Select(t => t.Name).Order().ToArray());
+    }
+
+    [Fact]
+    public void Supports_UnavailableGpu_IsFalse() => Assert.False(new ModelConformance().Supports(DeviceSpec.Cuda(7)));
+
+    [Fact]
     public void WrongWeights_Fail()
     {
         string golden = Path.Combine(ModelDir("mamba2_l2_v256"), "golden.safetensors");

@@ -94,9 +94,19 @@ public sealed class TensorDeviceGpuTests
         var r = d.Reshape(3, 4);
         Assert.Equal(TensorDeviceGpuFixture.Warp4, r.Device);
         Assert.Equal(x.Reshape(3, 4).ToArray(), r.To(DeviceSpec.Cpu).ToArray());
-        var e = Assert.Throws<NotSupportedException>(() => d.MT.Contiguous());
-        Assert.Contains("[contiguous]", e.Message);
-        Assert.Contains("ilgpu-cpu", e.Message);
+    }
+
+    [Fact]
+    public void Contiguous_TransposedDeviceView_IsCopiedOnTheDevice()
+    {
+        var x = Tensor.Randn(seed: 6, 2, 6);
+        using var d = x.To(TensorDeviceGpuFixture.Warp4);
+        int before = DeviceRegistry.LiveBuffers(TensorDeviceGpuFixture.Warp4);
+        using var c = d.MT.Contiguous();
+        Assert.Equal(before + 1, DeviceRegistry.LiveBuffers(TensorDeviceGpuFixture.Warp4));
+        Assert.True(c.IsContiguous);
+        Assert.Equal(x.MT.Contiguous().ToArray(), c.To(DeviceSpec.Cpu).ToArray());
+        Assert.Equal(x.MT.Reshape(12).ToArray(), d.MT.Reshape(12).To(DeviceSpec.Cpu).ToArray());
     }
 
     [Fact]

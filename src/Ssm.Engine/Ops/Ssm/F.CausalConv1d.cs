@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Conv1d;
 using Ssm.Engine.Tensors;
 using static Ssm.Engine.Ops.SsmOpSupport;
@@ -23,6 +24,7 @@ public static partial class F
         Expect(op, "initial_states", initialStates, b, d, k - 1);
         var s = new CausalConv1dShape(b, d, l, k);
         var o = new CausalConv1dOptions(silu, Par.MaxThreads);
+        if (x.Device.IsGpu()) return DeviceOps.CausalConv1d(x, weight, bias, initialStates, s, o);
         float[] xs = Need(x), ws = Need(weight);
         float[]? bs = Floats(bias), hs = Floats(initialStates);
         var y = new float[b * d * l];

@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Norm;
 using Ssm.Engine.Tensors;
 using static Ssm.Engine.Ops.SsmOpSupport;
@@ -23,6 +24,7 @@ public static partial class F
             throw new ArgumentException($"[{op}] group size {groupSize} does not divide C={c}");
         var s = new RmsNormShape(rows, c, groupSize);
         var o = new RmsNormOptions(eps, normBeforeGate, Par.MaxThreads);
+        if (x.Device.IsGpu()) return DeviceOps.RmsNorm(op, x, weight, bias, null, z, s, o).Y;
         float[] xs = Need(x), ws = Need(weight);
         float[]? bs = Floats(bias), zs = Floats(z);
         var y = new float[xs.Length];

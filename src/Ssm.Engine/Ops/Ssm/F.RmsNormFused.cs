@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Norm;
 using Ssm.Engine.Tensors;
 using static Ssm.Engine.Ops.SsmOpSupport;
@@ -21,6 +22,7 @@ public static partial class F
         Expect(op, "residual", residual, x.Shape);
         var s = new RmsNormShape(rows, c);
         var o = new RmsNormOptions(eps, Threads: Par.MaxThreads);
+        if (x.Device.IsGpu()) return DeviceOps.RmsNorm(op, x, weight, bias, residual, null, s, o);
         float[] xs = Need(x), ws = Need(weight);
         float[]? bs = Floats(bias), rs = Floats(residual);
         var y = new float[xs.Length];

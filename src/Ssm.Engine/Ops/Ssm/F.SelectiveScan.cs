@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Scan;
 using Ssm.Engine.Tensors;
 using static Ssm.Engine.Ops.SsmOpSupport;
@@ -30,6 +31,7 @@ public static partial class F
         Expect(op, "h0", h0, b, d, n);
         var shape = new SelectiveScanShape(b, d, l, n, varB ? gB : varC ? gC : 1, varB, varC);
         var opts = new SelectiveScanOptions(deltaSoftplus, reverse, Par.MaxThreads);
+        if (u.Device.IsGpu()) return DeviceOps.SelectiveScan(shape, opts, u, delta, A, B, C, D, z, deltaBias, h0);
         var x = new SelectiveScanInputs<float>
         {
             U = Need(u), Delta = Need(delta), A = Need(A), B = Need(B), C = Need(C),

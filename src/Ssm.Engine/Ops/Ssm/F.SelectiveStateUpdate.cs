@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Scan;
 using Ssm.Engine.Tensors;
 using static Ssm.Engine.Ops.SsmOpSupport;
@@ -51,6 +52,8 @@ public static partial class F
                 $"[{op}] state has shape {ShapeUtil.Format(state.Shape)}; expected (B, D, N) or (B, H, P, N)");
         }
         var opts = new SelectiveStateUpdateOptions(dtSoftplus, Par.MaxThreads);
+        if (state.Device.IsGpu())
+            return DeviceOps.SelectiveStateUpdate(s, opts, state, x, dt, A, B, C, D, z, dtBias);
         var inp = new SelectiveStateUpdateInputs<float>
         {
             State = Need(state), X = Need(x), Dt = Need(dt), A = Need(A), B = Need(B), C = Need(C),

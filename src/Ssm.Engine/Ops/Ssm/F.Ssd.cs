@@ -1,3 +1,4 @@
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Ssd;
 using Ssm.Engine.Tensors;
 using static Ssm.Engine.Ops.SsmOpSupport;
@@ -36,6 +37,7 @@ public static partial class F
         {
             DtSoftplus = dtSoftplus, DtMin = lo, DtMax = hi, ChunkSize = chunkSize, Algorithm = algorithm,
         };
+        if (x.Device.IsGpu()) return DeviceOps.Ssd(s, opts, x, dt, A, B, C, D, z, dtBias, initialStates);
         var inp = new SsdInputs<float>
         {
             X = Need(x), Dt = Need(dt), A = Need(A), B = Need(B), C = Need(C),

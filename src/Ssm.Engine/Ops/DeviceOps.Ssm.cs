@@ -1,0 +1,82 @@
+// The fused SSM ops on ILGPU devices: causal conv1d, selective scan, decode state update and SSD forward through
+// the kernels' device-view entry points. Inference only: a grad-requiring input under grad mode throws.
+using ILGPU;
+using Ssm.Engine.Kernels.Conv1d;
+using Ssm.Engine.Kernels.Scan;
+using Ssm.Engine.Kernels.Ssd;
+using Ssm.Engine.Tensors;
+
+namespace Ssm.Engine.Ops;
+
+internal static partial class DeviceOps
+{
+    /// <summary>x (B, D, L), weight (D, K), bias (D), initial states (B, D, K-1) → y (B, D, L) and final states
+    /// (B, D, K-1).</summary>
+    public static (Tensor Y, Tensor Final) CausalConv1d(Tensor x, Tensor weight, Tensor? bias, Tensor? initial,
+        CausalConv1dShape s, CausalConv1dOptions o)
+    {
+        const string op = "causal_conv1d";
+        var gpu = Prepare(op, x, weight, bias, initial);
+        var y = Tensor.ZerosOn(x.Device, [s.Batch, s.Channels, s.Length]);
+        var final = Tensor.ZerosOn(x.Device, [s.Batch, s.Channels, s.Width - 1]);
+        using (var v = new Operands(op, gpu))
+            Kernels.Conv1d.CausalConv1d.Gpu.Forward(gpu, s, v.View(x), v.View(weight), v.View(bias),
+                v.View(initial), y.DeviceView(op), s.Width > 1 ? final.DeviceView(op) : ArrayView<float>.Empty, o);
+        return (y, final);
+    }
+
+    /// <summary>Selective scan forward: y (B, D, L) and the last state (B, D, N).</summary>
+    public static (Tensor Y, Tensor Last) SelectiveScan(SelectiveScanShape s, SelectiveScanOptions o, Tensor u,
+        Tensor delta, Tensor A, Tensor B, Tensor C, Tensor? D, Tensor? z, Tensor? deltaBias, Tensor? h0)
+    {
+        const string op = "selective_scan";
+        var gpu = Prepare(op, u, delta, A, B, C, D, z, deltaBias, h0);
+        var y = Tensor.ZerosOn(u.Device, [s.Batch, s.Dim, s.Length]);
+        var last = Tensor.ZerosOn(u.Device, [s.Batch, s.Dim, s.State]);
+        using var v = new Operands(op, gpu);
+        var views = new SelectiveScanViews
+        {
+            U = v.View(u), Delta = v.View(delta), A = v.View(A), B = v.View(B), C = v.View(C), D = v.View(D),
+            Z = v.View(z), DeltaBias = v.View(deltaBias), H0 = v.View(h0),
+        };
+        Kernels.Scan.SelectiveScan.Gpu.Forward(gpu, s, o, views, y.DeviceView(op), last.DeviceView(op));
+        return (y, last);
+    }
+
+    /// <summary>One decode step: y shaped like x, the new state shaped like state.</summary>
+    public static (Tensor Y, Tensor State) SelectiveStateUpdate(SelectiveStateUpdateShape s,
+        SelectiveStateUpdateOptions o, Tensor state, Tensor x, Tensor dt, Tensor A, Tensor B, Tensor C, Tensor? D,
+        Tensor? z, Tensor? dtBias)
+    {
+        const string op = "selective_state_update";
+        var gpu = Prepare(op, state, x, dt, A, B, C, D, z, dtBias);
+        var y = Tensor.ZerosOn(x.Device, x.Shape.ToArray());
+        var next = Tensor.ZerosOn(x.Device, state.Shape.ToArray());
+        using var v = new Operands(op, gpu);
+        var views = new SelectiveStateUpdateViews
+        {
+            State = v.View(state), X = v.View(x), Dt = v.View(dt), A = v.View(A), B = v.View(B), C = v.View(C),
+            D = v.View(D), Z = v.View(z), DtBias = v.View(dtBias),
+        };
+        Kernels.Scan.SelectiveStateUpdate.Gpu.Step(gpu, s, o, views, y.DeviceView(op), next.DeviceView(op));
+        return (y, next);
+    }
+
+    /// <summary>SSD forward: y (B, L, H, P) and the final states (B, H, P, N).</summary>
+    public static (Tensor Y, Tensor Final) Ssd(SsdShape s, SsdOptions o, Tensor x, Tensor dt, Tensor A, Tensor B,
+        Tensor C, Tensor? D, Tensor? z, Tensor? dtBias, Tensor? initialStates)
+    {
+        const string op = "ssd";
+        var gpu = Prepare(op, x, dt, A, B, C, D, z, dtBias, initialStates);
+        var y = Tensor.ZerosOn(x.Device, [s.B, s.L, s.H, s.P]);
+        var final = Tensor.ZerosOn(x.Device, [s.B, s.H, s.P, s.N]);
+        using var v = new Operands(op, gpu);
+        var views = new SsdViews
+        {
+            X = v.View(x), Dt = v.View(dt), A = v.View(A), B = v.View(B), C = v.View(C), D = v.View(D),
+            Z = v.View(z), DtBias = v.View(dtBias), InitialStates = v.View(initialStates),
+        };
+        Kernels.Ssd.Ssd.Gpu.Forward(gpu, s, o, views, y.DeviceView(op), final.DeviceView(op));
+        return (y, final);
+    }
+}
