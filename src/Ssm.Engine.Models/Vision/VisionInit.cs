@@ -7,7 +7,7 @@ namespace Ssm.Engine.Models.Vision;
 /// </summary>
 public static class VisionInit
 {
-    /// <summary>dt bias = softplus⁻¹(dt), dt = exp(U(log 0.001, log 0.1)) clamped at 1e-4, of the given shape.</summary>
+    /// <summary>dt bias = softplus⁻¹(dt), dt = exp(U(log 0.001, log 0.1)) (≥ 1e-4), of the given shape.</summary>
     public static Tensor DtBias(Init init, params int[] shape)
     {
         var u = init.Uniform(Math.Log(1e-3), Math.Log(0.1), shape).ToArray();
