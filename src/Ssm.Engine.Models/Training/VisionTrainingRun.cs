@@ -163,8 +163,8 @@ public sealed class VisionTrainingRun
     private static void WriteEpochs(string path, IEnumerable<EpochResult> rows)
     {
         var lines = rows.Select(r => string.Create(CultureInfo.InvariantCulture,
-            $"{r.Epoch},{r.Step},{r.TrainLoss:R},{r.TestAccuracy:R},{r.TrainSeconds:F3},{r.TrainImagesPerSecond:F2}," +
-            $"{r.EvalImagesPerSecond:F2}"));
+            $"{r.Epoch},{r.Step},{r.TrainLoss:R},{r.TestAccuracy:R},{r.TrainSeconds:R},{r.TrainImagesPerSecond:R}," +
+            $"{r.EvalImagesPerSecond:R}"));
         AtomicFile.WriteAllText(path, string.Join('\n', lines.Prepend(Header)) + "\n");
     }
 
