@@ -26,7 +26,7 @@ public static class VisionRunner
                 m => p.Report(m.Step, m.Loss, m.TokensPerSecond),
                 e => p.Log(Line(e)), stopAfterEpoch),
             interactive ?? (ReferenceEquals(stderr, Console.Error) ? null : false), stderr,
-            plainEvery: (int)Math.Max(1, run.StepsPerEpoch / 10));
+            plainEvery: (int)Math.Max(1, run.StepsPerEpoch / 10), unit: "img/s");
         string csv = Path.Combine(run.Directory, Trainer.MetricsFileName);
         var rows = MetricsCsvWriter.Read(File.Exists(csv) ? csv : csv + ".partial");
         return CurvePlot.Save(rows, Path.Combine(run.Directory, TaskRunner.CurveFileName),

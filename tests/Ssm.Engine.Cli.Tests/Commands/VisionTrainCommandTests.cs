@@ -26,6 +26,7 @@ public sealed class VisionTrainCommandTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
+    // Every call passes --threads 1: Par.MaxThreads is process-wide and the other CLI tests rely on 1 thread.
     private static (int Exit, string Out, string Err) Ssm(params string[] args) =>
         CliHarness.Run(CliHarness.Services(), args);
 
@@ -38,6 +39,7 @@ public sealed class VisionTrainCommandTests : IDisposable
             "--depths", "1,1", "--out", dir);
         Assert.True(exit == 0, stderr);
         Assert.Contains("step 3/3", stderr);
+        Assert.Contains("img/s", stderr);
         Assert.Contains("test acc", stdout);
         foreach (var f in new[] { "vision.json", "config.json", "model.safetensors", "epochs.csv" })
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
@@ -55,7 +57,7 @@ public sealed class VisionTrainCommandTests : IDisposable
     public void TrainVision_BadOption_ExitsWithUsageError(string option, string value)
     {
         var args = new List<string> { "train", "vision", "--family", "vssd", "--data-dir", Path.Combine(_root, "data"),
-            "--out", Path.Combine(_root, "bad") };
+            "--out", Path.Combine(_root, "bad"), "--threads", "1" };
         int i = args.IndexOf(option);
         if (i >= 0) args[i + 1] = value;
         else args.AddRange([option, value]);
@@ -68,7 +70,7 @@ public sealed class VisionTrainCommandTests : IDisposable
     public void TrainVision_MissingData_NamesTheFetchScript()
     {
         var (exit, _, stderr) = Ssm("train", "vision", "--family", "vim", "--data-dir", Path.Combine(_root, "none"),
-            "--out", Path.Combine(_root, "x"));
+            "--out", Path.Combine(_root, "x"), "--threads", "1");
         Assert.Equal(2, exit);
         Assert.Contains("fetch-fashion-mnist.sh", stderr);
     }
