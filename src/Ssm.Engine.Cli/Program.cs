@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create(ctx));
         root.Subcommands.Add(TrainCommand.Create(ctx));
         root.Subcommands.Add(EvalTaskCommand.Create(ctx));
+        root.Subcommands.Add(EvalVisionCommand.Create(ctx));
         root.Subcommands.Add(DemoCommand.Create(ctx));
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };

@@ -28,6 +28,7 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a Mamba model on a synthetic task (selective copying, induction heads)");
         cmd.Arguments.Add(task);
         cmd.Subcommands.Add(TrainLmCommand.Create(ctx));
+        cmd.Subcommands.Add(VisionTrainCommand.Create(ctx));
         cmd.Options.Add(resume);
         cmd.Options.Add(stopAfter);
         opts.AddTo(cmd);

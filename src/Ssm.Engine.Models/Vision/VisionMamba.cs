@@ -13,7 +13,7 @@ public sealed record VimOutput(Tensor Embed, Tensor Features, Tensor Logits);
 /// class token. Parameter names and order follow the upstream state dict (<c>cls_token</c>, <c>pos_embed</c>,
 /// <c>patch_embed.proj.*</c>, <c>head.*</c>, <c>layers.{i}.*</c>, <c>norm_f.weight</c>), so a checkpoint of the
 /// official code loads by name (<see cref="VimLoader"/>).</summary>
-public sealed class VisionMamba : Module
+public sealed class VisionMamba : ImageClassifier
 {
     /// <summary>A model of the given configuration, initialised from <paramref name="seed"/>.</summary>
     public VisionMamba(VimConfig config, int seed = 0)
@@ -43,6 +43,9 @@ public sealed class VisionMamba : Module
 
     /// <summary>The final norm.</summary>
     public RmsNorm NormF { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Logits(Tensor images) => Forward(images).Logits;
 
     /// <summary>x: (B, Cin, S, S) image → embeddings, class-token features and logits.</summary>
     public VimOutput Forward(Tensor x)
