@@ -49,7 +49,8 @@ public static partial class KernelMath
     {
         x = Vector512.MaxNative(x, Vector512.Create(1.17549435e-38f));
         Vector512<int> bits = x.AsInt32();
-        Vector512<float> e = Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(126));
+        Vector512<float> e =
+            Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(126));
         Vector512<float> m = ((bits & Vector512.Create(~0x7f800000)) | Vector512.Create(0x3f000000)).AsSingle();
         Vector512<float> small = Vector512.LessThan(m, Vector512.Create(SqrtHalf));
         e -= small & Vector512<float>.One;

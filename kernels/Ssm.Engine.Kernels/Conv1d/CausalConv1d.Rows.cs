@@ -66,7 +66,8 @@ public static partial class CausalConv1d
         }
     }
 
-    /// <summary>The K = 4 body of <see cref="ForwardRow"/> on 512-bit vectors from t; returns where it stopped.</summary>
+    /// <summary>The K = 4 body of <see cref="ForwardRow"/> on 512-bit vectors from t; returns where it
+    /// stopped.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int ForwardK4Wide(float* xs, int t, int L, float* w, float bias, float* y, bool silu)
     {

@@ -214,10 +214,12 @@ public static partial class SelectiveScan
                     Vector512<float> yc = h * Vector512.LoadUnsafe(ref cRef, (nuint)(t * cStride));
                     Unsafe.Add(ref accRef, j) = yc.GetLower() + yc.GetUpper();
                 }
-                Vector256<float> q0 = Avx.HorizontalAdd(Avx.HorizontalAdd(Unsafe.Add(ref accRef, 0),
-                    Unsafe.Add(ref accRef, 1)), Avx.HorizontalAdd(Unsafe.Add(ref accRef, 2), Unsafe.Add(ref accRef, 3)));
-                Vector256<float> q1 = Avx.HorizontalAdd(Avx.HorizontalAdd(Unsafe.Add(ref accRef, 4),
-                    Unsafe.Add(ref accRef, 5)), Avx.HorizontalAdd(Unsafe.Add(ref accRef, 6), Unsafe.Add(ref accRef, 7)));
+                Vector256<float> q0 = Avx.HorizontalAdd(
+                    Avx.HorizontalAdd(Unsafe.Add(ref accRef, 0), Unsafe.Add(ref accRef, 1)),
+                    Avx.HorizontalAdd(Unsafe.Add(ref accRef, 2), Unsafe.Add(ref accRef, 3)));
+                Vector256<float> q1 = Avx.HorizontalAdd(
+                    Avx.HorizontalAdd(Unsafe.Add(ref accRef, 4), Unsafe.Add(ref accRef, 5)),
+                    Avx.HorizontalAdd(Unsafe.Add(ref accRef, 6), Unsafe.Add(ref accRef, 7)));
                 Vector256<float> sums = Avx.Permute2x128(q0, q1, 0x20) + Avx.Permute2x128(q0, q1, 0x31);
                 if (rev) sums = Vector256.Shuffle(sums, Vector256.Create(7, 6, 5, 4, 3, 2, 1, 0));
                 Vector256<float> uv = Vector256.LoadUnsafe(ref u, (nuint)t0);

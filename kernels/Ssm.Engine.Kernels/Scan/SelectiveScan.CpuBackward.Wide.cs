@@ -60,7 +60,8 @@ public static partial class SelectiveScan
                 float dt = Unsafe.Add(ref dt0, t), du = dt * Unsafe.Add(ref u0, t);
                 Vector512<float> n5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref gy0, t)),
                     Ld5(ref cRef, t * cStride), g5);
-                Vector512.FusedMultiplyAdd(n5, Vector512.Create(du), Ld5(ref dbRef, bo)).StoreUnsafe(ref dbRef, (nuint)bo);
+                Vector512.FusedMultiplyAdd(n5, Vector512.Create(du), Ld5(ref dbRef, bo))
+                    .StoreUnsafe(ref dbRef, (nuint)bo);
                 Fold(n5 * Ld5(ref bRef, bo)).StoreUnsafe(ref sB, (nuint)(t * 8));
                 g5 = n5 * Ld5(ref e, hs0);
                 Vector512<float> w5 = g5 * Ld5(ref h, hs0);
