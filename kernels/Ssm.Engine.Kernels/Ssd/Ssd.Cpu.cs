@@ -107,9 +107,11 @@ public static partial class Ssd
         // B·L·H values are used), so repeated calls do not allocate on the large-object heap.
         private static System.Buffers.ArrayPool<float> Pool => System.Buffers.ArrayPool<float>.Shared;
 
-        private static void Return(params float[][] arrays)
+        private static void Return(float[] a, float[] b, float[]? c = null)
         {
-            foreach (var a in arrays) Pool.Return(a);
+            Pool.Return(a);
+            Pool.Return(b);
+            if (c is not null) Pool.Return(c);
         }
 
         private static (float[] dA, float[] dtv, float[] pass) Discretise(SsdShape s, SsdOptions o, SsdInputs<float> x)
