@@ -8,7 +8,7 @@ namespace Ssm.Engine.Cli.Commands;
 
 /// <summary>
 /// <c>ssm train selective-copying|induction-heads [--steps N] [--seed S] [--out DIR] [--ablation lti] [--batch B]
-/// [--lr LR] [--d-model D] [--layers L] [--length L] [--threads T] [--stop-after N]</c> or
+/// [--lr LR] [--d-model D] [--layers L] [--length L] [--init-from DIR] [--threads T] [--stop-after N]</c> or
 /// <c>ssm train --resume DIR</c>: trains a Mamba-1 model on a synthetic task and writes the run directory
 /// (task.json, config.json + model.safetensors, trainer_state.safetensors, metrics.csv, curve.png). Deterministic
 /// for a seed and thread count; a resumed run continues the exact curve. Exit codes: 0 done, 2 usage or I/O error.
@@ -100,6 +100,11 @@ internal sealed class TaskOptionSet
         DModel = new Option<int>("--d-model") { Description = "Model width", DefaultValueFactory = _ => d.DModel };
         Layers = new Option<int>("--layers") { Description = "Mamba blocks", DefaultValueFactory = _ => d.Layers };
         Length = new Option<int?>("--length") { Description = "Training sequence length (task default if absent)" };
+        InitFrom = new Option<string?>("--init-from")
+        {
+            Description = "Start from the weights of this run directory (same model settings), e.g. a model "
+                + "trained at a shorter length",
+        };
         Threads = new Option<int>("--threads")
         {
             Description = "CPU threads (results are deterministic per thread count)",
@@ -118,11 +123,12 @@ internal sealed class TaskOptionSet
     public Option<int> DModel { get; }
     public Option<int> Layers { get; }
     public Option<int?> Length { get; }
+    public Option<string?> InitFrom { get; }
     public Option<int> Threads { get; }
 
     public void AddTo(Command cmd)
     {
-        foreach (Option o in new Option[] { Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, Threads })
+        foreach (Option o in new Option[] { Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, InitFrom, Threads })
             cmd.Options.Add(o);
     }
 
@@ -138,6 +144,7 @@ internal sealed class TaskOptionSet
         Task = task, Steps = p.GetValue(Steps), Seed = p.GetValue(Seed), Batch = p.GetValue(Batch),
         LearningRate = p.GetValue(Lr), DModel = p.GetValue(DModel), Layers = p.GetValue(Layers),
         SequenceLength = p.GetValue(Length) ?? Defaults.SequenceLength,
+        InitFrom = p.GetValue(InitFrom) is { } from ? Path.GetFullPath(from) : null,
         Selectivity = p.GetValue(Ablation) switch
         {
             null => SsmSelectivity.Selective,

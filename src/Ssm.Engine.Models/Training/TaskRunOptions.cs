@@ -54,6 +54,10 @@ public sealed record TaskRunOptions
     public int CopyTokens { get; init; } = 16;
     /// <summary>Checkpoint every this many updates (0 = only at the end).</summary>
     public int CheckpointEvery { get; init; } = 100;
+    /// <summary>A run or model directory whose weights start this run (same model settings; e.g. a length
+    /// curriculum: a model trained at a short length continues at a longer one). Null: initialised from the
+    /// seed.</summary>
+    public string? InitFrom { get; init; }
 
     /// <summary>The effective training length.</summary>
     [JsonIgnore]

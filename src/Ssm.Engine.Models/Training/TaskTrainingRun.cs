@@ -46,12 +46,19 @@ public sealed class TaskTrainingRun : TrainingRun
     /// <summary>Continues the run stored in <paramref name="directory"/> with its own <c>task.json</c>.</summary>
     public static TaskTrainingRun Resume(string directory) => Open(TaskRunOptions.Load(directory), directory);
 
-    /// <summary>The untrained model of <paramref name="options"/>: its initial weights depend only on the seed
-    /// (drawn from the Philox init stream).</summary>
+    /// <summary>The model of <paramref name="options"/> before training: its initial weights depend only on the
+    /// seed (drawn from the Philox init stream), or come from <see cref="TaskRunOptions.InitFrom"/>.</summary>
     public static CausalLm BuildModel(TaskRunOptions options)
     {
         options.Validate();
-        return NewModel(options.ModelConfig(), options.Seed);
+        var model = NewModel(options.ModelConfig(), options.Seed);
+        if (options.InitFrom is { } from)
+        {
+            using var source = CheckpointFiles.OpenWeights(from);
+            ModelLoader.LoadWeights(model, source, new LoadOptions());
+            model.SetRequiresGrad(true);
+        }
+        return model;
     }
 
     /// <inheritdoc/>
