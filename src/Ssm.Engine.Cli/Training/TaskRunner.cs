@@ -21,9 +21,12 @@ public static class TaskRunner
         var o = run.Options;
         string what = string.Create(CultureInfo.InvariantCulture,
             $"training {Name(o.Task)}: {run.Model.ParameterCount():N0} parameters, d_model {o.DModel}, "
-            + $"{o.Layers} layers, L = {o.TrainLength}, batch {o.Batch}, {o.Steps} steps, lr {o.LearningRate}");
+            + $"{o.Layers} layers, L = {o.TrainLength}{After(o)}, batch {o.Batch}, {o.Steps} steps, "
+            + $"lr {o.LearningRate}");
         return Train(run, what, $"{Name(o.Task)} (seed {o.Seed})", stderr, untilStep, interactive);
     }
+
+    private static string After(TaskRunOptions o) => o.Curriculum is { } c ? $" after the curriculum {c}" : "";
 
     /// <summary>Trains any <see cref="TrainingRun"/> behind the progress display: <paramref name="description"/>
     /// is printed first, evaluation columns of a step (metrics extras) are logged as they arrive, and the curve

@@ -66,12 +66,12 @@ public sealed class MambaDecoder
         }
     }
 
-    /// <summary>True when every layer is a Mamba-1 mixer, or every layer a Mamba-2 mixer, and there is no
-    /// MLP.</summary>
+    /// <summary>True when every layer is a selective Mamba-1 mixer, or every layer a Mamba-2 mixer, and there is
+    /// no MLP (the time-invariant ablation keeps the tensor Step path).</summary>
     public static bool Supports(CausalLm model)
     {
         var c = model.Config;
-        if (c.DIntermediate != 0 || c.NLayer == 0) return false;
+        if (c.DIntermediate != 0 || c.NLayer == 0 || c.Ssm.Selectivity != SsmSelectivity.Selective) return false;
         var kind = c.KindOf(0);
         return kind is LayerKind.Mamba1 or LayerKind.Mamba2
                && Enumerable.Range(0, c.NLayer).All(i => c.KindOf(i) == kind);

@@ -1,4 +1,5 @@
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Models.Generation;
 using Ssm.Engine.Models.Lm;
 using Ssm.Engine.Tensors;
 using Ssm.Engine.Training;
@@ -26,39 +27,69 @@ public static class TaskEvaluator
         var sample = options.Sampler(length);
         var rng = new PhiloxRandom(options.Seed ^ ((ulong)length * 0x9E3779B97F4A7C15UL), PhiloxRandom.Streams.Eval);
         var total = new AccuracyResult(0, 0, 0, 0);
+        var decoder = MambaDecoder.Supports(model) ? new MambaDecoder(model) : null;
         using (Tape.NoGrad())
         {
             for (int done = 0; done < sequences; done += batch)
-                total += Run(model, sample(rng, Math.Min(batch, sequences - done)));
+                total += Run(model, sample(rng, Math.Min(batch, sequences - done)), decoder);
         }
         return new LengthAccuracy(length, total, clock.Elapsed);
     }
 
-    /// <summary>Accuracy on one batch through the step mode.</summary>
-    public static AccuracyResult Run(CausalLm model, TokenBatch batch)
+    /// <summary>Accuracy on one batch through the step mode: the allocation-free <see cref="MambaDecoder"/> when
+    /// it serves the model (pass one to reuse it across batches), else <see cref="CausalLm.Step"/>.</summary>
+    public static AccuracyResult Run(CausalLm model, TokenBatch batch, MambaDecoder? decoder = null)
     {
         int b = batch.BatchSize, l = batch.Length;
-        var cache = model.NewCache();
+        var score = new Scoring(batch);
         var ids = new int[b];
-        bool[] allRight = Enumerable.Repeat(true, b).ToArray();
-        long correct = 0, total = 0;
+        if (decoder is not null || MambaDecoder.Supports(model))
+        {
+            decoder ??= new MambaDecoder(model);
+            var state = decoder.NewState(b);
+            for (int t = 0; t < l; t++)
+            {
+                for (int i = 0; i < b; i++) ids[i] = batch.Inputs[i * l + t];
+                score.Add(t, decoder.Step(ids, state), decoder.Vocab);
+            }
+            return score.Result;
+        }
+        var cache = model.NewCache();
         for (int t = 0; t < l; t++)
         {
             for (int i = 0; i < b; i++) ids[i] = batch.Inputs[i * l + t];
             var logits = model.Step(Tensor.FromArray((int[])ids.Clone(), b), cache);   // (B, V_pad)
-            bool scored = false;
-            for (int i = 0; i < b && !scored; i++) scored = batch.Mask[i * l + t] != 0;
-            if (!scored) continue;
-            var data = logits.Contiguous().ToArray();
-            int v = logits.Shape[1];
-            for (int i = 0; i < b; i++)
+            if (score.Scored(t)) score.Add(t, logits.Contiguous().ToArray(), logits.Shape[1]);
+        }
+        return score.Result;
+    }
+
+    /// <summary>Counts correct argmax predictions at the masked positions of a batch.</summary>
+    private sealed class Scoring(TokenBatch batch)
+    {
+        private readonly bool[] _allRight = Enumerable.Repeat(true, batch.BatchSize).ToArray();
+        private long _correct, _total;
+
+        public bool Scored(int t)
+        {
+            for (int i = 0; i < batch.BatchSize; i++)
+                if (batch.Mask[i * batch.Length + t] != 0) return true;
+            return false;
+        }
+
+        /// <summary>Scores token <paramref name="t"/> from logits (B, <paramref name="v"/>).</summary>
+        public void Add(int t, ReadOnlySpan<float> logits, int v)
+        {
+            int l = batch.Length;
+            for (int i = 0; i < batch.BatchSize; i++)
             {
                 if (batch.Mask[i * l + t] == 0) continue;
-                total++;
-                if (TokenAccuracy.Argmax(data.AsSpan(i * v, v)) == batch.Targets[i * l + t]) correct++;
-                else allRight[i] = false;
+                _total++;
+                if (TokenAccuracy.Argmax(logits.Slice(i * v, v)) == batch.Targets[i * l + t]) _correct++;
+                else _allRight[i] = false;
             }
         }
-        return new AccuracyResult(correct, total, allRight.Count(x => x), b);
+
+        public AccuracyResult Result => new(_correct, _total, _allRight.Count(x => x), batch.BatchSize);
     }
 }

@@ -58,6 +58,10 @@ public sealed record TaskRunOptions
     /// curriculum: a model trained at a short length continues at a longer one). Null: initialised from the
     /// seed.</summary>
     public string? InitFrom { get; init; }
+    /// <summary>A length curriculum, <c>"L1:S1,L2:S2,..."</c>: the first S1 updates train at length L1, the next
+    /// S2 at L2, and so on; the updates left after the stages train at <see cref="TrainLength"/>. Null: every
+    /// update at <see cref="TrainLength"/>. One warmup-cosine schedule spans the whole run.</summary>
+    public string? Curriculum { get; init; }
 
     /// <summary>The effective training length.</summary>
     [JsonIgnore]
@@ -77,6 +81,41 @@ public sealed record TaskRunOptions
         if (Warmup < 0 || Warmup > Steps)
             throw new ArgumentException($"[task_run] warmup {Warmup} outside 0..{Steps}");
         _ = Sampler(TrainLength);
+        foreach (var (length, _) in Stages()) _ = Sampler(length);
+    }
+
+    /// <summary>The parsed <see cref="Curriculum"/> stages (length, updates); empty without one.</summary>
+    public IReadOnlyList<(int Length, long Steps)> Stages()
+    {
+        if (string.IsNullOrWhiteSpace(Curriculum)) return [];
+        var stages = new List<(int, long)>();
+        foreach (string part in Curriculum.Split(',', StringSplitOptions.TrimEntries))
+        {
+            string[] kv = part.Split(':', StringSplitOptions.TrimEntries);
+            if (kv.Length != 2 || !int.TryParse(kv[0], out int length) || !long.TryParse(kv[1], out long steps)
+                || length < 1 || steps < 1)
+                throw new ArgumentException($"[task_run] curriculum stage '{part}' is not LENGTH:STEPS with "
+                    + "positive numbers (e.g. 32:1000,128:1000)");
+            stages.Add((length, steps));
+        }
+        long total = stages.Sum(st => st.Item2);
+        if (total >= Steps)
+            throw new ArgumentException($"[task_run] curriculum stages take {total} updates; --steps {Steps} "
+                + "must leave at least one update at the training length");
+        return stages;
+    }
+
+    /// <summary>The sequence length of the update that follows <paramref name="completedSteps"/> updates.
+    /// </summary>
+    public int LengthAt(long completedSteps)
+    {
+        long end = 0;
+        foreach (var (length, steps) in Stages())
+        {
+            end += steps;
+            if (completedSteps < end) return length;
+        }
+        return TrainLength;
     }
 
     /// <summary>Model vocabulary (before padding).</summary>

@@ -11,7 +11,7 @@ namespace Ssm.Engine.Models.Training;
 /// file is written atomically. Opening a directory that already holds a checkpoint resumes it exactly.</summary>
 public sealed class TaskTrainingRun : TrainingRun
 {
-    private readonly Func<PhiloxRandom, int, Ssm.Engine.Training.Tasks.TokenBatch> _sample;
+    private readonly Dictionary<int, Func<PhiloxRandom, int, Ssm.Engine.Training.Tasks.TokenBatch>> _samplers = [];
 
     private TaskTrainingRun(TaskRunOptions options, string directory)
         : base(BuildModel(options), directory, new RunSchedule
@@ -22,7 +22,6 @@ public sealed class TaskTrainingRun : TrainingRun
         })
     {
         Options = options;
-        _sample = options.Sampler(options.TrainLength);
     }
 
     /// <summary>The run settings.</summary>
@@ -64,7 +63,9 @@ public sealed class TaskTrainingRun : TrainingRun
     /// <inheritdoc/>
     protected override MicroBatchResult NextMicroBatch(Trainer trainer)
     {
-        var batch = _sample(trainer.DataRandom, Options.Batch);
+        int length = Options.LengthAt(trainer.State.Step);
+        if (!_samplers.TryGetValue(length, out var sample)) _samplers[length] = sample = Options.Sampler(length);
+        var batch = sample(trainer.DataRandom, Options.Batch);
         var logits = Model.Forward(batch.InputIds());                      // (B, L, V_pad)
         return new MicroBatchResult(LanguageModelLoss.MaskedCrossEntropy(logits, batch),
             (long)batch.BatchSize * batch.Length);

@@ -1,4 +1,5 @@
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Models.Lm;
 using Ssm.Engine.Models.Loading;
 using Ssm.Engine.Models.Training;
 using Ssm.Engine.Tensors;
@@ -94,12 +95,69 @@ public sealed class TaskTrainingRunTests : IDisposable
         Assert.Throws<ArgumentException>(() => TaskTrainingRun.Open(Tiny with { Seed = 1 }, Dir("b")));
     }
 
-    [Theory]
-    [InlineData(SyntheticTask.InductionHeads)]
-    [InlineData(SyntheticTask.SelectiveCopying)]
-    public void StepEvaluation_MatchesTheWholeSequenceForward(SyntheticTask task)
+    [Fact]
+    public void LengthAt_FollowsTheCurriculumStagesThenTheTrainingLength()
     {
-        var o = Tiny with { Task = task, SequenceLength = 24, CopyTokens = 4 };
+        var o = Tiny with { Curriculum = "4:2, 8:1", Steps = 5 };
+        Assert.Equal([4, 4, 8, 16, 16], Enumerable.Range(0, 5).Select(i => o.LengthAt(i)));
+        Assert.Equal([16, 16], Enumerable.Range(0, 2).Select(i => Tiny.LengthAt(i)));
+    }
+
+    [Theory]
+    [InlineData("4:2,8")]
+    [InlineData("4:0")]
+    [InlineData("x:2")]
+    [InlineData("4:3,8:3")]
+    [InlineData("2:1")]
+    public void Validate_BadCurriculum_ThrowsNamingTheStage(string curriculum)
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Tiny with { Curriculum = curriculum }).Validate());
+        Assert.Contains("[", e.Message);
+    }
+
+    [Fact]
+    public void Train_WithCurriculum_ResumesBitIdentically()
+    {
+        var o = Tiny with { Curriculum = "4:2,8:2" };
+        int threads = Par.MaxThreads;
+        Par.MaxThreads = 1;
+        try
+        {
+            TaskTrainingRun.Open(o, Dir("cs")).Train();
+            TaskTrainingRun.Open(o, Dir("cp")).Train(untilStep: 3);
+            TaskTrainingRun.Resume(Dir("cp")).Train();
+        }
+        finally
+        {
+            Par.MaxThreads = threads;
+        }
+        Assert.Equal(Curve(Dir("cs")), Curve(Dir("cp")));
+        // A curriculum changes what the first updates see, so the curve differs from the straight run's.
+        TaskTrainingRun.Open(Tiny, Dir("straight")).Train();
+        Assert.NotEqual(Curve(Dir("straight"))[1..3], Curve(Dir("cs"))[1..3]);
+    }
+
+    [Fact]
+    public void Open_InitFrom_StartsFromTheOtherRunsWeights()
+    {
+        var first = TaskTrainingRun.Open(Tiny, Dir("first"));
+        first.Train();
+        var second = TaskTrainingRun.Open(Tiny with { Seed = 9, InitFrom = Dir("first") }, Dir("second"));
+        foreach (var ((name, a), (_, b)) in first.Model.NamedParameters().Zip(second.Model.NamedParameters()))
+            Assert.True(a.ToArray().SequenceEqual(b.ToArray()), name);
+        Assert.True(second.Model.Parameters().All(p => p.RequiresGrad));
+        var wider = Tiny with { DModel = 8, InitFrom = Dir("first") };
+        Assert.Throws<CheckpointException>(() => TaskTrainingRun.Open(wider, Dir("third")));
+    }
+
+    // Selective models are scored through the MambaDecoder, the LTI ablation through CausalLm.Step.
+    [Theory]
+    [InlineData(SyntheticTask.InductionHeads, SsmSelectivity.Selective)]
+    [InlineData(SyntheticTask.SelectiveCopying, SsmSelectivity.Selective)]
+    [InlineData(SyntheticTask.SelectiveCopying, SsmSelectivity.Lti)]
+    public void StepEvaluation_MatchesTheWholeSequenceForward(SyntheticTask task, SsmSelectivity selectivity)
+    {
+        var o = Tiny with { Task = task, SequenceLength = 24, CopyTokens = 4, Selectivity = selectivity };
         var model = TaskTrainingRun.BuildModel(o);
         var batch = o.Sampler(24)(new PhiloxRandom(3, PhiloxRandom.Streams.Eval), 5);
         AccuracyResult viaForward;
