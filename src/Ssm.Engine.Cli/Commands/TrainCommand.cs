@@ -8,7 +8,7 @@ namespace Ssm.Engine.Cli.Commands;
 
 /// <summary>
 /// <c>ssm train selective-copying|induction-heads [--steps N] [--seed S] [--out DIR] [--ablation lti] [--batch B]
-/// [--lr LR] [--d-model D] [--layers L] [--length L] [--init-from DIR] [--curriculum L:S,...] [--threads T] [--stop-after N]</c> or
+/// [--lr LR] [--d-model D] [--layers L] [--length L] [--init-from DIR] [--curriculum L:S,...] [--burn-in N] [--threads T] [--stop-after N]</c> or
 /// <c>ssm train --resume DIR</c>: trains a Mamba-1 model on a synthetic task and writes the run directory
 /// (task.json, config.json + model.safetensors, trainer_state.safetensors, metrics.csv, curve.png). Deterministic
 /// for a seed and thread count; a resumed run continues the exact curve. Exit codes: 0 done, 2 usage or I/O error.
@@ -110,6 +110,11 @@ internal sealed class TaskOptionSet
             Description = "Length curriculum LENGTH:STEPS,... (e.g. 32:1000,128:1000): shorter sequences first, the "
                 + "remaining steps at the training length",
         };
+        BurnIn = new Option<int>("--burn-in")
+        {
+            Description = "State passing: random data tokens run without gradient before each batch, which starts "
+                + "from the state they leave",
+        };
         Threads = new Option<int>("--threads")
         {
             Description = "CPU threads (results are deterministic per thread count)",
@@ -130,11 +135,15 @@ internal sealed class TaskOptionSet
     public Option<int?> Length { get; }
     public Option<string?> InitFrom { get; }
     public Option<string?> Curriculum { get; }
+    public Option<int> BurnIn { get; }
     public Option<int> Threads { get; }
 
     public void AddTo(Command cmd)
     {
-        foreach (Option o in new Option[] { Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, InitFrom, Curriculum, Threads })
+        foreach (Option o in new Option[]
+                 {
+                     Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, InitFrom, Curriculum, BurnIn, Threads,
+                 })
             cmd.Options.Add(o);
     }
 
@@ -151,7 +160,7 @@ internal sealed class TaskOptionSet
         LearningRate = p.GetValue(Lr), DModel = p.GetValue(DModel), Layers = p.GetValue(Layers),
         SequenceLength = p.GetValue(Length) ?? Defaults.SequenceLength,
         InitFrom = p.GetValue(InitFrom) is { } from ? Path.GetFullPath(from) : null,
-        Curriculum = p.GetValue(Curriculum),
+        Curriculum = p.GetValue(Curriculum), BurnIn = p.GetValue(BurnIn),
         Selectivity = p.GetValue(Ablation) switch
         {
             null => SsmSelectivity.Selective,

@@ -62,6 +62,10 @@ public sealed record TaskRunOptions
     /// S2 at L2, and so on; the updates left after the stages train at <see cref="TrainLength"/>. Null: every
     /// update at <see cref="TrainLength"/>. One warmup-cosine schedule spans the whole run.</summary>
     public string? Curriculum { get; init; }
+    /// <summary>State passing: before each training batch, this many random data tokens run through the model
+    /// without gradient, and the batch starts from the state they leave (0 = from the zero state). It shows the
+    /// model the states that long sequences reach, which training on short sequences alone never visits.</summary>
+    public int BurnIn { get; init; }
 
     /// <summary>The effective training length.</summary>
     [JsonIgnore]
@@ -77,6 +81,7 @@ public sealed record TaskRunOptions
         if (Steps < 1 || Batch < 1 || DModel < 1 || Layers < 1 || DState < 1 || DataVocabSize < 1)
             throw new ArgumentException($"[task_run] steps {Steps}, batch {Batch}, d_model {DModel}, layers "
                 + $"{Layers}, d_state {DState} and vocabulary {DataVocabSize} must be positive");
+        if (BurnIn < 0) throw new ArgumentException($"[task_run] burn-in {BurnIn} must be >= 0");
         if (!(LearningRate > 0)) throw new ArgumentException($"[task_run] learning rate {LearningRate} must be > 0");
         if (Warmup < 0 || Warmup > Steps)
             throw new ArgumentException($"[task_run] warmup {Warmup} outside 0..{Steps}");

@@ -1,6 +1,9 @@
+using Ssm.Engine.Autograd;
 using Ssm.Engine.Models.Lm;
 using Ssm.Engine.Models.Loading;
+using Ssm.Engine.Tensors;
 using Ssm.Engine.Training;
+using Ssm.Engine.Training.Tasks;
 
 namespace Ssm.Engine.Models.Training;
 
@@ -11,7 +14,7 @@ namespace Ssm.Engine.Models.Training;
 /// file is written atomically. Opening a directory that already holds a checkpoint resumes it exactly.</summary>
 public sealed class TaskTrainingRun : TrainingRun
 {
-    private readonly Dictionary<int, Func<PhiloxRandom, int, Ssm.Engine.Training.Tasks.TokenBatch>> _samplers = [];
+    private readonly Dictionary<int, Func<PhiloxRandom, int, TokenBatch>> _samplers = [];
 
     private TaskTrainingRun(TaskRunOptions options, string directory)
         : base(BuildModel(options), directory, new RunSchedule
@@ -60,13 +63,26 @@ public sealed class TaskTrainingRun : TrainingRun
         return model;
     }
 
+    /// <summary>The state after <see cref="TaskRunOptions.BurnIn"/> random data tokens (no gradient), or null.
+    /// </summary>
+    private InferenceCache? BurnIn(PhiloxRandom rng)
+    {
+        if (Options.BurnIn == 0) return null;
+        var ids = new int[Options.Batch * Options.BurnIn];
+        for (int i = 0; i < ids.Length; i++) ids[i] = rng.NextInt(0, Options.DataVocabSize);
+        var cache = Model.NewCache();
+        using (Tape.NoGrad())
+            Model.Forward(Tensor.FromArray(ids, Options.Batch, Options.BurnIn), cache);
+        return cache;
+    }
+
     /// <inheritdoc/>
     protected override MicroBatchResult NextMicroBatch(Trainer trainer)
     {
         int length = Options.LengthAt(trainer.State.Step);
         if (!_samplers.TryGetValue(length, out var sample)) _samplers[length] = sample = Options.Sampler(length);
         var batch = sample(trainer.DataRandom, Options.Batch);
-        var logits = Model.Forward(batch.InputIds());                      // (B, L, V_pad)
+        var logits = Model.Forward(batch.InputIds(), BurnIn(trainer.DataRandom));    // (B, L, V_pad)
         return new MicroBatchResult(LanguageModelLoss.MaskedCrossEntropy(logits, batch),
             (long)batch.BatchSize * batch.Length);
     }

@@ -138,6 +138,29 @@ public sealed class TaskTrainingRunTests : IDisposable
     }
 
     [Fact]
+    public void Train_WithBurnIn_StartsFromThePrefixStateAndResumesBitIdentically()
+    {
+        var o = Tiny with { BurnIn = 5 };
+        int threads = Par.MaxThreads;
+        Par.MaxThreads = 1;
+        try
+        {
+            TaskTrainingRun.Open(o, Dir("bs")).Train();
+            TaskTrainingRun.Open(o, Dir("bp")).Train(untilStep: 3);
+            TaskTrainingRun.Resume(Dir("bp")).Train();
+            TaskTrainingRun.Open(Tiny, Dir("zero")).Train();
+        }
+        finally
+        {
+            Par.MaxThreads = threads;
+        }
+        Assert.Equal(Curve(Dir("bs")), Curve(Dir("bp")));
+        // Same initial weights, different starting state: the first loss differs.
+        Assert.NotEqual(Curve(Dir("zero"))[1], Curve(Dir("bs"))[1]);
+        Assert.Throws<ArgumentException>(() => (Tiny with { BurnIn = -1 }).Validate());
+    }
+
+    [Fact]
     public void Open_InitFrom_StartsFromTheOtherRunsWeights()
     {
         var first = TaskTrainingRun.Open(Tiny, Dir("first"));
