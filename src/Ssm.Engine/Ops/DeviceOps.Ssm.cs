@@ -32,7 +32,8 @@ internal static partial class DeviceOps
         {
             Tensor? Grad(Tensor? t) => t is { RequiresGrad: true } ? Tensor.ZerosOn(t.Device, t.Shape.ToArray()) : null;
             // dx and dweight are always computed by the kernel: scratch ones are freed when not wanted.
-            Tensor? dx = Tensor.ZerosOn(x.Device, x.Shape.ToArray()), dw = Tensor.ZerosOn(x.Device, weight.Shape.ToArray());
+            Tensor? dx = Tensor.ZerosOn(x.Device, x.Shape.ToArray());
+            Tensor? dw = Tensor.ZerosOn(x.Device, weight.Shape.ToArray());
             Tensor? db = Grad(bias), dh = Grad(initial);
             using (var v = new Operands(op, gpu))
                 Kernels.Conv1d.CausalConv1d.Gpu.Backward(gpu, s, v.View(x), v.View(weight), v.View(bias),
