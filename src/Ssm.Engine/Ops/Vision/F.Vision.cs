@@ -59,7 +59,7 @@ public static partial class F
         var shape = new int[x.Rank];
         Array.Fill(shape, 1);
         shape[0] = x.Shape[0];
-        return Mul(x, Tensor.FromArray(m, shape).To(x.DType));
+        return Mul(x, Tensor.FromArray(m, shape).To(x.DType).To(x.Device));
     }
 
     /// <summary>Cross-entropy with label smoothing ε (torch semantics): the target distribution is

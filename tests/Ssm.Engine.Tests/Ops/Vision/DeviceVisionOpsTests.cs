@@ -100,4 +100,11 @@ public sealed class DeviceVisionOpsTests
         AssertDeviceGradients(dev, t => F.Add(F.InsertClassToken(t[0], t[1], 2), t[2]).Select(1, 2),
             [R(28, 2, 4, 3), R(29, 1, 1, 3), R(30, 1, 5, 3)]);
     }
+
+    [Fact]
+    public void DropoutAndDropPath_OnDevice_ApplyTheSameSeededMasks()
+    {
+        AssertDeviceGradients(TensorDeviceGpuFixture.Warp4,
+            t => F.DropPath(F.Dropout(t[0], 0.3, seed: 5), 0.5, seed: 7), [R(32, 4, 3, 5)]);
+    }
 }
