@@ -15,8 +15,8 @@ public static partial class KernelMath
     /// cancellation costs at most 4 digits), Laplace continued fraction for erfc beyond.</summary>
     public static double Erf(double x)
     {
-        double ax = Math.Abs(x);
-        if (ax >= 6) return Math.Sign(x);
+        double ax = Math.Abs(x), sign = x < 0 ? -1.0 : 1.0; // not Math.Sign: ILGPU cannot compile it
+        if (ax >= 6) return sign;
         if (ax < 3)
         {
             // erf(x) = 2/sqrt(pi) · Σ (−1)^n x^(2n+1) / (n! (2n+1))
@@ -34,7 +34,7 @@ public static partial class KernelMath
         double k = ax;
         for (int n = 60; n >= 1; n--) k = ax + n / 2.0 / k;
         double erfc = Math.Exp(-ax * ax) / (Math.Sqrt(Math.PI) * k);
-        return Math.Sign(x) * (1 - erfc);
+        return sign * (1 - erfc);
     }
 
     /// <summary>erf in float32 (computed in float64).</summary>

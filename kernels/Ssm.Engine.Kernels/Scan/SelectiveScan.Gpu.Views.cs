@@ -45,17 +45,7 @@ public static partial class SelectiveScan
             const string op = "selective_scan";
             long bdl = (long)s.Batch * s.Dim * s.Length, bdn = (long)s.Batch * s.Dim * s.State;
             var pack = new DevicePack(op);
-            var p = new ScanParams
-            {
-                Dim = s.Dim, Length = s.Length, State = s.State, Groups = s.Groups, Rows = s.Batch * s.Dim,
-                VarB = s.VariableB ? 1 : 0, VarC = s.VariableC ? 1 : 0,
-                Softplus = o.DeltaSoftplus ? 1 : 0, Reverse = o.Reverse ? 1 : 0,
-                U = pack.Add("u", x.U, bdl), Delta = pack.Add("delta", x.Delta, bdl),
-                A = pack.Add("A", x.A, (long)s.Dim * s.State), B = pack.Add("B", x.B, s.BLength),
-                C = pack.Add("C", x.C, s.CLength), D = pack.AddOptional("D", x.D, s.Dim),
-                Z = pack.AddOptional("z", x.Z, bdl), Bias = pack.AddOptional("delta_bias", x.DeltaBias, s.Dim),
-                H0 = pack.AddOptional("h0", x.H0, bdn), Dy = -1, DLast = -1, GZ = -1,
-            };
+            var p = ViewParams(s, o, x, pack);
             DevicePack.Check(op, "y", y, bdl);
             if (lastState.Length > 0) DevicePack.Check(op, "last_state", lastState, bdn);
             int rows = s.Batch * s.Dim;
@@ -70,6 +60,25 @@ public static partial class SelectiveScan
             DevicePack.CopyOut(device, dout.View, p.Y, y);
             DevicePack.CopyOut(device, dout.View, p.Last, lastState);
             device.Synchronize();
+        }
+
+        /// <summary>Sizes, flags and the offsets of the inputs packed into <paramref name="pack"/> (length-checked).
+        /// </summary>
+        private static ScanParams ViewParams(in SelectiveScanShape s, in SelectiveScanOptions o,
+            SelectiveScanViews x, DevicePack pack)
+        {
+            long bdl = (long)s.Batch * s.Dim * s.Length, bdn = (long)s.Batch * s.Dim * s.State;
+            return new ScanParams
+            {
+                Dim = s.Dim, Length = s.Length, State = s.State, Groups = s.Groups, Rows = s.Batch * s.Dim,
+                VarB = s.VariableB ? 1 : 0, VarC = s.VariableC ? 1 : 0,
+                Softplus = o.DeltaSoftplus ? 1 : 0, Reverse = o.Reverse ? 1 : 0,
+                U = pack.Add("u", x.U, bdl), Delta = pack.Add("delta", x.Delta, bdl),
+                A = pack.Add("A", x.A, (long)s.Dim * s.State), B = pack.Add("B", x.B, s.BLength),
+                C = pack.Add("C", x.C, s.CLength), D = pack.AddOptional("D", x.D, s.Dim),
+                Z = pack.AddOptional("z", x.Z, bdl), Bias = pack.AddOptional("delta_bias", x.DeltaBias, s.Dim),
+                H0 = pack.AddOptional("h0", x.H0, bdn), Dy = -1, DLast = -1, GZ = -1,
+            };
         }
 
         private static void ValidateSizes(in SelectiveScanShape s)

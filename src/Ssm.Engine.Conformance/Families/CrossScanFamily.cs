@@ -14,6 +14,9 @@ public sealed class CrossScanFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
         AutogradFamily.Run(golden, device, t => new Dictionary<string, Tensors.Tensor>
         {
@@ -30,6 +33,9 @@ public sealed class CrossMergeFamily : IOpFamily
 
     /// <inheritdoc/>
     public IReadOnlyList<string> Algorithms => [];
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>

@@ -17,6 +17,9 @@ public sealed class GatedCnnBlockFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
         AutogradFamily.Run(golden, device, t => new Dictionary<string, Tensor>
         {

@@ -16,6 +16,9 @@ public sealed class NcSsdFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
         AutogradFamily.Run(golden, device, t => new Dictionary<string, Tensor>
         {
@@ -34,6 +37,9 @@ public sealed class VssdMixerFamily : IOpFamily
 
     /// <inheritdoc/>
     public IReadOnlyList<string> Algorithms => [];
+
+    /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>

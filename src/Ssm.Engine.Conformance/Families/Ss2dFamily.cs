@@ -17,6 +17,9 @@ public sealed class Ss2dFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device)
     {
         string type = golden.String("forward_type") ?? "v05_noz";

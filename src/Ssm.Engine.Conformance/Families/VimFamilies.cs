@@ -16,6 +16,9 @@ public sealed class VimBlockFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device) =>
         AutogradFamily.Run(golden, device, t =>
         {
@@ -38,6 +41,9 @@ public sealed class VimModelFamily : IOpFamily
     public IReadOnlyList<string> Algorithms => [];
 
     /// <inheritdoc/>
+    public bool Supports(DeviceSpec device) => CausalConv1dFamily.SupportsCpuOrGpu(device);
+
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, HostArray> Run(GoldenCase golden, string? algorithm, DeviceSpec device)
     {
         var model = VimLoader.Load(CheckpointDir(golden));
@@ -47,7 +53,7 @@ public sealed class VimModelFamily : IOpFamily
             {
                 if (!t.TryGetValue(path, out var leaf))
                     throw new InvalidDataException($"[vim_model] {golden.Path} has no in.{path}");
-                if (!model.GetParameter(path).ToArray().AsSpan().SequenceEqual(leaf.ToArray()))
+                if (!model.GetParameter(path).ToArray().AsSpan().SequenceEqual(AutogradFamily.Host(leaf)))
                     throw new InvalidDataException($"[vim_model] checkpoint tensor {path} differs from in.{path}");
                 model.SetParameter(path, leaf);
             }

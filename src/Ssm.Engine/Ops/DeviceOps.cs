@@ -52,6 +52,9 @@ internal static partial class DeviceOps
         else if (t == typeof(NegOp)) Elementwise.Gpu.Map<NegOperator>(gpu, xv, yv);
         else if (t == typeof(SiluGradOp)) Elementwise.Gpu.Map<SiluGradOperator>(gpu, xv, yv);
         else if (t == typeof(SoftplusGradOp)) Elementwise.Gpu.Map<SoftplusGradOperator>(gpu, xv, yv);
+        else if (t == typeof(RsqrtOp)) Elementwise.Gpu.Map<RsqrtOperator>(gpu, xv, yv);
+        else if (t == typeof(GeluErfOp)) Elementwise.Gpu.Map<GeluErfOperator>(gpu, xv, yv);
+        else if (t == typeof(GeluErfGradOp)) Elementwise.Gpu.Map<GeluErfGradOperator>(gpu, xv, yv);
         else
         {
             y.Dispose();
@@ -92,44 +95,44 @@ internal static partial class DeviceOps
         }
     }
 
-    /// <summary>Sum or max over trailing axes (the last axis, or all of them): x viewed as (rows, cols).
-    /// Backward: sum's is a broadcast, max's a tie-shared mask; both are computed on the host and copied back to
-    /// the device (no device broadcast/compare kernel yet).</summary>
+    /// <summary>Sum or max over <paramref name="axes"/>: x viewed as (rows, cols) with the reduced axes last
+    /// (a permuted copy on the device when they are not the trailing ones; max only reduces trailing axes).
+    /// Backward on the device: sum's is the gradient broadcast back over the reduced axes, max's a tie-shared mask
+    /// (computed on the host, as no device compare kernel exists yet).</summary>
     public static Tensor Reduce(string op, Tensor x, int[] axes, bool keepDim, bool max)
     {
         var dev = x.Device;
         CheckF32(op, x, "x");
         var sorted = axes.Order().ToArray();
         int first = x.Rank - sorted.Length;
-        for (int i = 0; i < sorted.Length; i++)
-            if (sorted[i] != first + i)
-                throw Unsupported(op, dev, $"axes {ShapeUtil.Format(axes)} of {ShapeUtil.Format(x.Shape)} " +
-                                           "(only trailing axes reduce on the device)");
+        bool trailing = true;
+        for (int i = 0; i < sorted.Length; i++) trailing &= sorted[i] == first + i;
+        if (!trailing && max)
+            throw Unsupported(op, dev, $"axes {ShapeUtil.Format(axes)} of {ShapeUtil.Format(x.Shape)} " +
+                                       "(max reduces only trailing axes on the device)");
         if (max && x.NumEl == 0) throw new ArgumentException($"[{op}] empty tensor");
+        int[] order = [.. Enumerable.Range(0, x.Rank).Where(a => !sorted.Contains(a)), .. sorted];
         int cols = 1;
-        for (int i = first; i < x.Rank; i++) cols *= x.Shape[i];
+        foreach (int a in sorted) cols *= x.Shape[a];
         int rows = cols == 0 ? 0 : x.NumEl / cols;
         var kept = x.Shape.ToArray();
-        for (int i = first; i < x.Rank; i++) kept[i] = 1;
-        int[] outShape = keepDim ? kept : x.Shape[..first];
+        foreach (int a in sorted) kept[a] = 1;
+        int[] outShape = keepDim ? kept : order[..^sorted.Length].Select(a => x.Shape[a]).ToArray();
         var gpu = DeviceRegistry.Get(dev);
         var y = Tensor.ZerosOn(dev, outShape);
-        var xd = Dense(op, x);
+        var xd = Dense(op, trailing ? x.Detach() : x.Detach().Permute(order));
         ILGPU.ArrayView<float> xv = xd.DeviceView(op), yv = y.DeviceView(op);
         using var _ = Temporary(gpu, x, xd);
         if (max) Elementwise.Gpu.ReduceRows<MaxReduction>(gpu, xv, rows, cols, yv);
         else Elementwise.Gpu.ReduceRows<SumReduction>(gpu, xv, rows, cols, yv);
         int[] xs = x.Shape.ToArray();
-        return Tape.Record(y, op, [x], g => [max ? MaxBackward(x, g, rows, cols) : SumBackward(g, rows, cols, xs)]);
+        return Tape.Record(y, op, [x], g => [max ? MaxBackward(x, g, rows, cols) : SumBackward(g, kept, xs)]);
     }
 
-    private static Tensor SumBackward(Tensor g, int rows, int cols, int[] xs)
-    {
-        var gh = g.To(DeviceSpec.Cpu).Contiguous().ToArray();
-        var o = new float[rows * cols];
-        for (int r = 0; r < rows; r++) Array.Fill(o, gh[r], r * cols, cols);
-        return Tensor.FromArray(o, xs).To(g.Device);
-    }
+    /// <summary>The gradient of a sum: g (reduced shape) broadcast back to x's shape, copied on the device.
+    /// </summary>
+    private static Tensor SumBackward(Tensor g, int[] kept, int[] xs) =>
+        Dense("sum", g.Detach().Reshape(kept).ExpandInternal(xs));
 
     private static Tensor MaxBackward(Tensor x, Tensor g, int rows, int cols)
     {
@@ -204,9 +207,28 @@ internal static partial class DeviceOps
             Gemm.Gpu.Sgemv(gpu, !tb, n, k, 1f, b, ldb, a.SubView(i * lda, k), 0f, yv.SubView(i * n, n));
     }
 
+    /// <summary>Batched product; differentiable. A 2-D right operand folds the batch into M both ways (the
+    /// weight gradient is one (K, count·M) @ (count·M, N) GEMM); broadcast operands get their gradients summed
+    /// back over the broadcast batch dims.</summary>
     private static Tensor BatchedMatMul(Tensor a, Tensor b)
     {
-        RequireNoGrad("matmul", a, b);
+        var y = BatchedProduct(a.Detach(), b.Detach());
+        int[] sa = a.Shape, sb = b.Shape;
+        return Tape.Record(y, "matmul", [a, b], g =>
+        {
+            if (b.Rank == 2)
+            {
+                int k = sa[^1], n = sb[1], rows = ShapeUtil.NumEl(sa) / Math.Max(1, k);
+                return [a.RequiresGrad ? BatchedProduct(g, b.Detach().MT) : null,
+                    b.RequiresGrad ? MatMul(a.Detach().Reshape(rows, k).MT, g.Reshape(rows, n)) : null];
+            }
+            return [a.RequiresGrad ? F.SumTo(BatchedProduct(g, b.Detach().MT), sa) : null,
+                b.RequiresGrad ? F.SumTo(BatchedProduct(a.Detach().MT, g), sb) : null];
+        });
+    }
+
+    private static Tensor BatchedProduct(Tensor a, Tensor b)
+    {
         int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
         int[] batch;
         try { batch = ShapeUtil.Broadcast("matmul", a.Shape[..^2], b.Shape[..^2]); }
@@ -219,14 +241,14 @@ internal static partial class DeviceOps
         int count = ShapeUtil.NumEl(batch);
         if (b.Rank == 2)
         {
-            var dense = Dense("matmul", a.Detach());
-            var folded = MatMul(dense.Reshape(count * m, k), b.Detach()).Reshape([.. batch, m, n]);
+            var dense = Dense("matmul", a);
+            var folded = MatMul(dense.Reshape(count * m, k), b).Reshape([.. batch, m, n]);
             using (Temporary(DeviceRegistry.Get(a.Device), a, dense)) { }
             return folded;
         }
         var gpu = DeviceRegistry.Get(a.Device);
-        var ad = Broadcast("matmul", a.Detach(), [.. batch, m, k]);
-        var bd = Broadcast("matmul", b.Detach(), [.. batch, k, n]);
+        var ad = Broadcast("matmul", a, [.. batch, m, k]);
+        var bd = Broadcast("matmul", b, [.. batch, k, n]);
         var y = Tensor.ZerosOn(a.Device, [.. batch, m, n]);
         ILGPU.ArrayView<float> av = ad.DeviceView("matmul"), bv = bd.DeviceView("matmul"), yv = y.DeviceView("matmul");
         if (m > 0 && n > 0 && k > 0)

@@ -45,7 +45,7 @@ public static partial class F
         var rng = new Random(seed);
         double keep = 1 / (1 - p);
         for (int i = 0; i < m.Length; i++) m[i] = rng.NextDouble() >= p ? keep : 0; // seeded order defines the mask
-        var mask = Tensor.FromArray(m, x.Shape).To(x.DType);
+        var mask = Tensor.FromArray(m, x.Shape).To(x.DType).To(x.Device); // drawn on the host, same order
         return Mul(x, mask);
     }
 

@@ -15,10 +15,11 @@ public sealed partial class Tensor
         return Tape.Record(t, name, [this], g => [backward(g)]);
     }
 
-    /// <summary>Backward of an indexing view: zeros of this shape with g written through the same view.</summary>
+    /// <summary>Backward of an indexing view: zeros of this shape with g written through the same view (on g's
+    /// device).</summary>
     private Tensor ScatterThrough(Tensor g, Func<Tensor, Tensor> view)
     {
-        var z = Zeros(Shape, g.DType);
+        var z = g.Device.IsGpu() ? ZerosOn(g.Device, Shape.ToArray()) : Zeros(Shape, g.DType);
         view(z).CopyFrom(g);
         return z;
     }

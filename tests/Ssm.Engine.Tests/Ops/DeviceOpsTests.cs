@@ -114,15 +114,17 @@ public sealed class DeviceOpsTests
         AssertClose(F.MatMul(x.MT.MT, v), F.MatMul(dx.Narrow(1, 0, 13), dv), device, 1e-4);
     }
 
-    [Fact]
-    public void BatchedMatMul_WithGradient_IsNotSupportedOnDevice()
+    [Theory]
+    [MemberData(nameof(TensorDeviceGpuFixture.Devices), MemberType = typeof(TensorDeviceGpuFixture))]
+    public void BatchedMatMulAndLinear_WithGradients_MatchHost(string name)
     {
-        var device = TensorDeviceGpuFixture.Warp4;
-        using var a = Tensor.Randn(seed: 42, 2, 3, 4).To(device);
-        var b = Tensor.Randn(seed: 43, 2, 4, 5).To(device).WithRequiresGrad();
-        var e = Assert.Throws<NotSupportedException>(() => F.MatMul(a, b));
-        Assert.Contains("[matmul]", e.Message);
-        Assert.Contains("ilgpu-cpu", e.Message);
+        var device = DeviceSpec.Parse(name);
+        // Broadcast batch dims (the (1, G) operand gets its gradient summed back) and a rank-4 Linear whose
+        // weight gradient is one folded GEMM.
+        Vision.DeviceVisionOpsTests.AssertDeviceGradients(device, t => F.MatMul(t[0], t[1].MT),
+            [Tensor.Randn(seed: 42, 2, 1, 3, 4), Tensor.Randn(seed: 43, 1, 3, 5, 4)]);
+        Vision.DeviceVisionOpsTests.AssertDeviceGradients(device, t => F.Linear(t[0].Permute(0, 2, 1, 3), t[1], t[2]),
+            [Tensor.Randn(seed: 44, 2, 3, 5, 4), Tensor.Randn(seed: 45, 6, 4), Tensor.Randn(seed: 46, 6)]);
     }
 
     [Theory]

@@ -9,7 +9,7 @@ public static partial class F
 {
     /// <summary>Causal depthwise conv1d (<see cref="Kernels.Conv1d.CausalConv1d"/>) as a differentiable op.
     /// x, y: (B, D, L); weight: (D, K) or (D, 1, K); bias: (D); initialStates, finalStates: (B, D, K-1) (the
-    /// K-1 inputs before x, oldest first). Both outputs are differentiable.</summary>
+    /// K-1 inputs before x, oldest first). Both outputs are differentiable, on the host and on ILGPU devices.</summary>
     public static (Tensor Y, Tensor FinalStates) CausalConv1d(Tensor x, Tensor weight, Tensor? bias = null,
         bool silu = false, Tensor? initialStates = null)
     {

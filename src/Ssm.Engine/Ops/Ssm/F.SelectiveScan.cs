@@ -10,7 +10,9 @@ public static partial class F
     /// <summary>Mamba-1 selective scan (<see cref="Kernels.Scan.SelectiveScan"/>) as a differentiable op.
     /// u, delta, z, y: (B, D, L); A: (D, N); B, C: (D, N) time-invariant, (B, N, L) or (B, G, N, L);
     /// D, deltaBias: (D); h0, lastState: (B, D, N). Both outputs are differentiable (unlike upstream,
-    /// lastState carries a gradient). Forward and backward run <see cref="Kernels.Scan.SelectiveScan.Cpu"/>.</summary>
+    /// lastState carries a gradient). Forward and backward run <see cref="Kernels.Scan.SelectiveScan.Cpu"/>, or
+    /// <see cref="Kernels.Scan.SelectiveScan.Gpu"/> on device views when the operands live on an ILGPU device.
+    /// </summary>
     public static (Tensor Y, Tensor LastState) SelectiveScan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C,
         Tensor? D = null, Tensor? z = null, Tensor? deltaBias = null, bool deltaSoftplus = false,
         Tensor? h0 = null, bool reverse = false)

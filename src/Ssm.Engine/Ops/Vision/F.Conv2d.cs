@@ -1,4 +1,5 @@
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Devices;
 using Ssm.Engine.Kernels.Conv2d;
 using Ssm.Engine.Tensors;
 
@@ -9,7 +10,8 @@ public static partial class F
     /// <summary>2-D convolution with PyTorch <c>conv2d</c> semantics (cross-correlation, zero padding):
     /// x (B, Cin, H, W), weight (Cout, Cin/groups, Kh, Kw), bias (Cout) → (B, Cout, Ho, Wo). Depthwise when
     /// groups = Cin = Cout. Float32 runs on <c>Conv2d.Cpu</c> (im2col + GEMM, direct loops for depthwise);
-    /// float64 on the reference loops (gradient checks).</summary>
+    /// float64 on the reference loops (gradient checks); float32 device tensors on <c>Conv2d.Gpu</c> (forward and
+    /// backward on the device).</summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, (int H, int W) stride, (int H, int W) padding,
         (int H, int W) dilation, int groups = 1)
     {
@@ -32,6 +34,8 @@ public static partial class F
         };
         Kernels.Conv2d.Conv2d.Validate(s, x.NumEl, weight.NumEl, bias?.NumEl ?? 0,
             (int)Math.Min(int.MaxValue, s.YLength));
+        if (x.Device.IsGpu() || weight.Device.IsGpu() || (bias?.Device.IsGpu() ?? false))
+            return DeviceOps.Conv2d(x, weight, bias, s);
         var xc = x.Materialize();
         var wc = weight.Materialize();
         var bc = bias?.Materialize();

@@ -8,6 +8,7 @@
 // Each is the other's backward. Layout flags: "image" = x / merge output side, "scan" = the 4-direction side.
 using System.Numerics;
 using Ssm.Engine.Autograd;
+using Ssm.Engine.Devices;
 using Ssm.Engine.Tensors;
 
 namespace Ssm.Engine.Ops;
@@ -22,8 +23,13 @@ public static partial class F
         if (x.Rank != 4) throw new ArgumentException($"[cross_scan] x {ShapeUtil.Format(x.Shape)} must be rank 4");
         int b = x.Shape[0], c = imageChannelFirst ? x.Shape[1] : x.Shape[3];
         int h = imageChannelFirst ? x.Shape[2] : x.Shape[1], w = imageChannelFirst ? x.Shape[3] : x.Shape[2];
-        var y = Tensor.Zeros(scanChannelFirst ? [b, 4, c, h * w] : [b, h * w, 4, c], x.DType);
-        CrossCopy(x.Materialize(), y, b, c, h, w, imageChannelFirst, scanChannelFirst, merge: false);
+        Tensor y;
+        if (x.Device.IsGpu()) y = DeviceOps.CrossScan(x, b, c, h, w, imageChannelFirst, scanChannelFirst);
+        else
+        {
+            y = Tensor.Zeros(scanChannelFirst ? [b, 4, c, h * w] : [b, h * w, 4, c], x.DType);
+            CrossCopy(x.Materialize(), y, b, c, h, w, imageChannelFirst, scanChannelFirst, merge: false);
+        }
         return Tape.Record(y, "cross_scan", [x], g =>
         {
             var m = CrossMerge(g, h, w, imageChannelFirst, scanChannelFirst);
@@ -48,8 +54,13 @@ public static partial class F
         if (!ok) throw new ArgumentException($"[cross_merge] y {ShapeUtil.Format(y.Shape)} is not " +
             (scanChannelFirst ? "(B, 4, C, L)" : "(B, L, 4, C)") + $" with L = {height}·{width}");
         int b = y.Shape[0], c = scanChannelFirst ? y.Shape[2] : y.Shape[3];
-        var o = Tensor.Zeros(imageChannelFirst ? [b, c, l] : [b, l, c], y.DType);
-        CrossCopy(o, y.Materialize(), b, c, height, width, imageChannelFirst, scanChannelFirst, merge: true);
+        Tensor o;
+        if (y.Device.IsGpu()) o = DeviceOps.CrossMerge(y, b, c, height, width, imageChannelFirst, scanChannelFirst);
+        else
+        {
+            o = Tensor.Zeros(imageChannelFirst ? [b, c, l] : [b, l, c], y.DType);
+            CrossCopy(o, y.Materialize(), b, c, height, width, imageChannelFirst, scanChannelFirst, merge: true);
+        }
         int[] ys = y.Shape;
         return Tape.Record(o, "cross_merge", [y], g =>
         {

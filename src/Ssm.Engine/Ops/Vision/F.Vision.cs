@@ -32,7 +32,7 @@ public static partial class F
             throw new ArgumentException($"[avg_pool2d] x {ShapeUtil.Format(x.Shape)} must be (B, C, H, W)");
         if (kernel < 1) throw new ArgumentException($"[avg_pool2d] kernel must be positive, got {kernel}");
         int c = x.Shape[1];
-        var w = Tensor.Full([c, 1, kernel, kernel], 1.0 / (kernel * kernel), x.DType);
+        var w = Tensor.Full([c, 1, kernel, kernel], 1.0 / (kernel * kernel), x.DType).To(x.Device);
         return Conv2d(x, w, null, stride ?? kernel, padding, 1, groups: c);
     }
 
@@ -59,7 +59,7 @@ public static partial class F
         var shape = new int[x.Rank];
         Array.Fill(shape, 1);
         shape[0] = x.Shape[0];
-        return Mul(x, Tensor.FromArray(m, shape).To(x.DType));
+        return Mul(x, Tensor.FromArray(m, shape).To(x.DType).To(x.Device));
     }
 
     /// <summary>Cross-entropy with label smoothing ε (torch semantics): the target distribution is

@@ -5,6 +5,7 @@ using Ssm.Engine.Ops;
 using Ssm.Engine.Tensors;
 using Ssm.Engine.Tests.Devices;
 using static Ssm.Engine.Tests.Ops.DeviceOpsTests;
+using static Ssm.Engine.Tests.Ops.Vision.DeviceVisionOpsTests;
 
 namespace Ssm.Engine.Tests.Ops.Ssm;
 
@@ -110,5 +111,35 @@ public sealed class DeviceSsmOpsTests
         var (gy, gfinal) = Run(t => t.To(dev));
         AssertClose(y, gy, dev, 1e-4);
         AssertClose(final, gfinal, dev, 1e-4);
+    }
+
+    [Theory]
+    [MemberData(nameof(TensorDeviceGpuFixture.Devices), MemberType = typeof(TensorDeviceGpuFixture))]
+    public void SelectiveScan_GroupedWithGateAndState_GradientsMatchHost(string name)
+    {
+        var dev = DeviceSpec.Parse(name);
+        int b = 2, d = 4, l = 5, n = 3, g = 2;
+        // Both outputs carry a cotangent: y through the sum, the last state added on top.
+        AssertDeviceGradients(dev, t =>
+            {
+                var (y, last) = F.SelectiveScan(t[0].Permute(0, 2, 1), t[1], F.Neg(F.Exp(t[2])), t[3], t[4], t[5],
+                    t[6], t[7], deltaSoftplus: true, h0: t[8]);
+                return F.Add(y, F.Sum(last, -1, keepDim: true));
+            },
+            [R(90, b, l, d), R(91, b, d, l), R(92, d, n), R(93, b, g, n, l), R(94, b, g, n, l), R(95, d),
+                R(96, b, d, l), R(97, d), R(98, b, d, n)]);
+    }
+
+    [Theory]
+    [MemberData(nameof(TensorDeviceGpuFixture.Devices), MemberType = typeof(TensorDeviceGpuFixture))]
+    public void CausalConv1d_WithStates_GradientsMatchHost(string name)
+    {
+        var dev = DeviceSpec.Parse(name);
+        AssertDeviceGradients(dev, t =>
+            {
+                var (y, final) = F.CausalConv1d(t[0].Permute(0, 2, 1), t[1], t[2], silu: true, t[3]);
+                return F.Add(y.Narrow(2, 0, 3), final);
+            },
+            [R(99, 2, 6, 5), R(100, 5, 1, 4), R(101, 5), R(102, 2, 5, 3)]);
     }
 }

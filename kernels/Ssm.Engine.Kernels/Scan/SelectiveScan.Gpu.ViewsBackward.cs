@@ -1,0 +1,87 @@
+// Device-resident backward of the ILGPU selective scan: the inputs and cotangents are views of device buffers,
+// packed device-to-device and differentiated by the same BackwardKernel as the host overload; the gradients are
+// copied device-to-device into the caller's views (nothing goes through the host).
+//   u, delta, z, dy: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   D, delta_bias: (D)
+//   h0, d_last_state: (B, D, N)
+using ILGPU;
+using ILGPU.Runtime;
+using Ssm.Engine.Kernels.Gpu;
+
+namespace Ssm.Engine.Kernels.Scan;
+
+public static partial class SelectiveScan
+{
+    public static partial class Gpu
+    {
+        /// <summary>Gradients of S = Σ dy ⊙ y + Σ dLastState ⊙ last_state on device views (either cotangent may be
+        /// empty = 0). <paramref name="grads"/> holds one view per input shaped like it (U … H0); an empty view is a
+        /// gradient not wanted. Waits for the stream before it returns (its scratch is freed).</summary>
+        public static void Backward(GpuDevice device, in SelectiveScanShape s, in SelectiveScanOptions o,
+            SelectiveScanViews x, ArrayView<float> dy, ArrayView<float> dLastState, SelectiveScanViews grads)
+        {
+            ValidateSizes(s);
+            const string op = "selective_scan";
+            long bdl = (long)s.Batch * s.Dim * s.Length, bdn = (long)s.Batch * s.Dim * s.State;
+            var pack = new DevicePack(op);
+            var p = ViewParams(s, o, x, pack);
+            p.Dy = pack.AddOptional("dy", dy, bdl);
+            p.DLast = pack.AddOptional("d_last_state", dLastState, bdn);
+            int rows = s.Batch * s.Dim, N = s.State, L = s.Length;
+            p.Chunk = Math.Max(1, (int)Math.Ceiling(Math.Sqrt(L)));
+            p.Chunks = (L + p.Chunk - 1) / p.Chunk;
+            var output = new HostPack();
+            p.GU = output.Reserve((int)bdl);
+            p.GDelta = output.Reserve((int)bdl);
+            p.GZ = output.ReserveIf(p.Z >= 0, (int)bdl);
+            p.GH0 = output.Reserve(rows * N);
+            int gA = output.Reserve(s.Dim * N), gB = output.Reserve((int)s.BLength);
+            int gC = output.Reserve((int)s.CLength), gD = output.Reserve(s.Dim), gBias = output.Reserve(s.Dim);
+            var scratch = new HostPack();
+            p.PA = scratch.Reserve(rows * N);
+            p.PB = scratch.Reserve(s.VariableB ? rows * N * L : rows * N);
+            p.PC = scratch.Reserve(s.VariableC ? rows * N * L : rows * N);
+            p.PD = scratch.Reserve(rows);
+            p.PBias = scratch.Reserve(rows);
+            p.Ck = scratch.Reserve(rows * p.Chunks * N);
+            p.Hs = scratch.Reserve(rows * (p.Chunk + 1) * N);
+            p.Work = scratch.Reserve(4 * rows * N);
+            CheckGrad(op, "dU", grads.U, bdl);
+            CheckGrad(op, "dDelta", grads.Delta, bdl);
+            CheckGrad(op, "dA", grads.A, (long)s.Dim * N);
+            CheckGrad(op, "dB", grads.B, s.BLength);
+            CheckGrad(op, "dC", grads.C, s.CLength);
+            CheckGrad(op, "dD", grads.D, s.Dim);
+            CheckGrad(op, "dz", grads.Z, p.Z >= 0 ? bdl : 0);
+            CheckGrad(op, "d delta_bias", grads.DeltaBias, s.Dim);
+            CheckGrad(op, "dh0", grads.H0, bdn);
+            using var din = pack.Upload(device);
+            using var dout = device.Allocate(output.Length);
+            using var dscr = device.Allocate(scratch.Length);
+            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(
+                BackwardKernel)(device.Stream, rows, din.View, dout.View, dscr.View, p);
+            ArrayView<float> sv = dscr.View, ov = dout.View;
+            PartialSums.SumBlocks(device, sv, p.PA, ov, gA, s.Dim * N, s.Batch);
+            PartialSums.SumBlocks(device, sv, p.PD, ov, gD, s.Dim, s.Batch);
+            PartialSums.SumBlocks(device, sv, p.PBias, ov, gBias, s.Dim, s.Batch);
+            SumBc(device, s, sv, p.PB, ov, gB, s.VariableB, (int)s.BLength);
+            SumBc(device, s, sv, p.PC, ov, gC, s.VariableC, (int)s.CLength);
+            DevicePack.CopyOut(device, ov, p.GU, grads.U);
+            DevicePack.CopyOut(device, ov, p.GDelta, grads.Delta);
+            DevicePack.CopyOut(device, ov, p.GZ, grads.Z);
+            DevicePack.CopyOut(device, ov, p.GH0, grads.H0);
+            DevicePack.CopyOut(device, ov, gA, grads.A);
+            DevicePack.CopyOut(device, ov, gB, grads.B);
+            DevicePack.CopyOut(device, ov, gC, grads.C);
+            DevicePack.CopyOut(device, ov, gD, grads.D);
+            DevicePack.CopyOut(device, ov, gBias, grads.DeltaBias);
+            device.Synchronize();
+        }
+
+        /// <summary>An optional gradient view: empty (not wanted) or exactly <paramref name="expected"/> long.
+        /// </summary>
+        private static void CheckGrad(string op, string name, ArrayView<float> v, long expected)
+        {
+            if (v.Length > 0) DevicePack.Check(op, name, v, expected);
+        }
+    }
+}
