@@ -1,5 +1,5 @@
-// ILGPU selective scan, forward and backward: one thread per row (b, d) walking the L tokens with its N state
-// lanes in device memory.
+// ILGPU selective scan. The forward is tiled (SelectiveScan.Gpu.Tiled.cs). The backward runs one thread per row
+// (b, d) walking the L tokens with its N state lanes in device memory.
 //   u, delta, z, y: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   D, delta_bias: (D)
 //   h0, last_state: (B, D, N)
 // Backward: the forward is recomputed once keeping a checkpoint of the state every K ≈ √L steps, then the
@@ -32,11 +32,9 @@ public static partial class SelectiveScan
             var output = new HostPack();
             p.Y = output.Reserve(y.Length);
             p.Last = output.Reserve(rows * s.State);
-            p.Work = output.Reserve(rows * s.State);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ScanParams>(ForwardKernel)(
-                device.Stream, rows, din.View, dout.View, p);
+            LaunchForward(device, p, din.View, dout.View);
             float[] all = HostPack.Download(device, dout);
             HostPack.CopyOut(all, p.Y, y);
             HostPack.CopyOut(all, p.Last, lastState);
@@ -125,11 +123,12 @@ public static partial class SelectiveScan
             Dy = -1, DLast = -1, GZ = -1,
         };
 
-        /// <summary>Sizes (Rows = B·D) and flags, offsets into the input pack (U … DLast), the output pack
+        /// <summary>Sizes (Rows = B·D), flags, the tiled forward's layout (Lanes, GroupRows, Tile), offsets into the input pack (U … DLast), the output pack
         /// (Y, Last, GU … GH0) and the scratch (PA … Work); −1 marks an absent tensor.</summary>
         internal struct ScanParams
         {
             public int Dim, Length, State, Groups, Rows, VarB, VarC, Softplus, Reverse, Chunk, Chunks, Work;
+            public int Lanes, GroupRows, Tile;
             public int U, Delta, A, B, C, D, Z, Bias, H0, Dy, DLast;
             public int Y, Last, GU, GDelta, GZ, GH0;
             public int PA, PB, PC, PD, PBias, Ck, Hs;
@@ -167,25 +166,6 @@ public static partial class SelectiveScan
                 acc += h * a[p.C + BcIndex(p, row, n, t, p.VarC)];
             }
             return acc;
-        }
-
-        // a: input pack, o: output pack; one thread per row (b, d); the state lives in o at Work (lane-major) and
-        // is copied to Last at the end.
-        [GpuKernel]
-        internal static void ForwardKernel(Index1D row, ArrayView<float> a, ArrayView<float> o, ScanParams p)
-        {
-            int N = p.State, L = p.Length, d = row % p.Dim, h = p.Work + row, seq = row * L;
-            for (int n = 0; n < N; n++) o[h + n * p.Rows] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
-            for (int step = 0; step < L; step++)
-            {
-                int t = p.Reverse != 0 ? L - 1 - step : step;
-                float dt = Dt(a, p, row, t, out _), acc = StepState(a, p, row, t, dt, o, h, h);
-                float u = a[p.U + seq + t];
-                if (p.D >= 0) acc += a[p.D + d] * u;
-                if (p.Z >= 0) acc *= KernelMath.Silu(a[p.Z + seq + t]);
-                o[p.Y + seq + t] = acc;
-            }
-            for (int n = 0; n < N; n++) o[p.Last + row * N + n] = o[h + n * p.Rows];
         }
 
         // a: input pack, o: output pack (direct gradients), w: scratch (partials, checkpoints, chunk states).
