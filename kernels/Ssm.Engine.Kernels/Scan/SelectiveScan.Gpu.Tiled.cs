@@ -63,9 +63,7 @@ public static partial class SelectiveScan
         /// <paramref name="o"/> (y at p.Y, final state at p.Last).</summary>
         private static void LaunchForward(GpuDevice device, ScanParams p, ArrayView<float> a, ArrayView<float> o)
         {
-            int groupSize = device.Kind is GpuDeviceKind.Cuda or GpuDeviceKind.OpenCL
-                ? Math.Min(TiledGroupSize, device.GroupSize) : device.GroupSize;
-            TileLayout t = Layout(p, groupSize);
+            TileLayout t = Layout(p, TiledGroup(device));
             p.Lanes = t.Lanes;
             p.GroupRows = t.Rows;
             p.Tile = t.Tile;

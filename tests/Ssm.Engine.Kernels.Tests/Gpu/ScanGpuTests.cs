@@ -67,7 +67,7 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
     }
 
     [Theory, MemberData(nameof(AwkwardShapes))]
-    public void SelectiveScanForward_MatchesCpu_AtAwkwardSizes(GpuDeviceKind kind, int[] size, bool[] flags)
+    public void SelectiveScan_MatchesCpu_AtAwkwardSizes(GpuDeviceKind kind, int[] size, bool[] flags)
     {
         var device = devices.Get(kind);
         var s = new SelectiveScanShape(size[0], size[1], size[2], size[3], 1, flags[0], flags[1]);
@@ -82,6 +82,11 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
         SelectiveScan.Gpu.Forward(device, s, o, x, y, last);
         Close.Assert(y, yCpu, OutAtol, OutRtol, "y");
         Close.Assert(last, lastCpu, OutAtol, OutRtol, "last_state");
+
+        float[] dy = Close.Random(size[2], x.U.Length), dLast = Close.Random(size[3], bdn);
+        var want = SelectiveScan.Cpu.Backward(s, o, x, dy, flags[3] ? dLast : null);
+        var got = SelectiveScan.Gpu.Backward(device, s, o, x, dy, flags[3] ? dLast : null);
+        foreach (var (name, g, w) in Pairs(got, want)) Close.Assert(g, w, GradAtol, GradRtol, "grad." + name);
     }
 
     [Theory, MemberData(nameof(Kinds))]
