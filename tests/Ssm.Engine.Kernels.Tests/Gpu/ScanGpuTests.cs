@@ -110,6 +110,9 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
                  {
                      (SelectiveStateUpdateShape.Mamba1(2, 5, 3), false),
                      (new SelectiveStateUpdateShape(2, 4, 3, 5, 2), true),
+                     // N = 37: more states than lanes; 9 rows: the last group is part-filled.
+                     (new SelectiveStateUpdateShape(1, 3, 3, 37, 1), true),
+                     (SelectiveStateUpdateShape.Mamba1(1, 7, 37), false),
                  })
         {
             var o = new SelectiveStateUpdateOptions(DtSoftplus: extras, Threads: 1);
