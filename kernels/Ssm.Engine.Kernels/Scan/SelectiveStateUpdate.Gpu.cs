@@ -96,8 +96,8 @@ public static partial class SelectiveStateUpdate
             Dy = -1, DNew = -1, GZ = -1,
         };
 
-        /// <summary>Sizes (Rows = B·H·P, Lanes = W), flags and offsets into the input pack (St … DNew) and the output pack (Y … PBias);
-        /// −1 marks an absent tensor.</summary>
+        /// <summary>Sizes (Rows = B·H·P, Lanes = W), flags and offsets into the input pack (St … DNew) and the output
+        /// pack (Y … PBias); −1 marks an absent tensor.</summary>
         internal struct StepParams
         {
             public int Heads, HeadDim, State, Groups, Softplus, Rows, Lanes;
@@ -196,8 +196,8 @@ public static partial class SelectiveStateUpdate
                 float part = 0f;
                 if (live)
                     for (int n = lane; n < N; n += W)
-                        part += (MathF.Exp(dt * a[p.A + hp * N + n]) * a[p.St + row * N + n] + dt * a[p.B + bc + n] * xv)
-                                * a[p.C + bc + n];
+                        part += (MathF.Exp(dt * a[p.A + hp * N + n]) * a[p.St + row * N + n]
+                                 + dt * a[p.B + bc + n] * xv) * a[p.C + bc + n];
                 sh[r * (W + 1) + lane] = part;
                 Group.Barrier();
                 if (live && lane == 0)
