@@ -24,16 +24,18 @@ public static partial class SelectiveScan
         /// Mamba-130m's D = 1536, N = 16 at B = 1), more than one per SM on an H100.</summary>
         internal const int TiledGroupSize = 128;
 
-        /// <summary>Shared-memory budget of one group in floats (24 KiB): several groups fit on an SM, and it
-        /// stays under the 48 KiB that needs no opt-in on CUDA.</summary>
-        internal const int SharedBudget = 6144;
+        /// <summary>Shared-memory budget of one group in floats (44 KiB): under the 48 KiB that needs no opt-in on
+        /// CUDA; at B·D = 1536 there are about 1.5 groups per H100 SM anyway, so longer tiles beat occupancy.</summary>
+        internal const int SharedBudget = 11264;
 
         /// <summary>Largest tile length (tokens per staging round).</summary>
         internal const int MaxTile = 32;
 
-        /// <summary>Launch shape of the tiled forward: W lanes per row, R rows per group, T tokens per tile and
-        /// the dynamic shared memory in floats.</summary>
-        internal readonly record struct TileLayout(int Lanes, int Rows, int Tile, int SharedFloats);
+        /// <summary>Launch shape of the tiled kernels: W lanes per row, R rows per group, T tokens per tile, the
+        /// dynamic shared memory in floats, and whether the group's rows all read the same variable B/C (then the
+        /// forward stages one copy instead of R).</summary>
+        internal readonly record struct TileLayout(int Lanes, int Rows, int Tile, int SharedFloats,
+            bool BcShared = false);
 
         /// <summary>Lanes, rows per group and tile length for <paramref name="p"/> on a device whose groups hold
         /// at most <paramref name="groupSize"/> threads (a power of two).</summary>
@@ -48,15 +50,20 @@ public static partial class SelectiveScan
             if (floats > 12288)
                 throw new ArgumentException(
                     $"{Op} N={p.State} needs {floats} floats of shared memory per group, more than 48 KiB");
-            return new TileLayout(lanes, rows, tile, floats);
+            return new TileLayout(lanes, rows, tile, floats, SharesBc(p, rows));
         }
 
-        /// <summary>Shared floats: u and dt (R·T each), partials R·T·(W+1), variable B and C R·T·(N+1) each, and the
-        /// states beyond the first lane R·N. Pitches W+1 and N+1 keep the strided accesses off one bank.</summary>
+        /// <summary>True when every group of <paramref name="rows"/> consecutive rows lies in one batch and one B/C
+        /// group, i.e. R divides D/G (always for G = 1 and D a multiple of R).</summary>
+        private static bool SharesBc(in ScanParams p, int rows) => p.Dim / p.Groups % rows == 0;
+
+        /// <summary>Shared floats: u and dt (R·T each), partials R·T·(W+1), variable B and C T·(N+1) each when the
+        /// rows share them (else R·T·(N+1)), and the states beyond the first lane R·N. Pitches W+1 and N+1 keep the
+        /// strided accesses off one bank.</summary>
         private static int SharedFloats(in ScanParams p, int lanes, int rows, int tile)
         {
-            int rt = rows * tile;
-            return rt * (2 + lanes + 1) + (p.VarB + p.VarC) * rt * (p.State + 1) + rows * p.State;
+            int rt = rows * tile, bc = SharesBc(p, rows) ? tile : rt;
+            return rt * (2 + lanes + 1) + (p.VarB + p.VarC) * bc * (p.State + 1) + rows * p.State;
         }
 
         /// <summary>Enqueues the tiled forward over input pack <paramref name="a"/> into output pack
@@ -67,6 +74,7 @@ public static partial class SelectiveScan
             p.Lanes = t.Lanes;
             p.GroupRows = t.Rows;
             p.Tile = t.Tile;
+            p.BcShared = t.BcShared ? 1 : 0;
             int groups = (p.Rows + t.Rows - 1) / t.Rows;
             var config = new KernelConfig(new Index1D(groups), new Index1D(t.Rows * t.Lanes),
                 SharedMemoryConfig.RequestDynamic<float>(t.SharedFloats));
@@ -79,11 +87,13 @@ public static partial class SelectiveScan
 
         /// <summary>Stages the variable B or C (at <paramref name="src"/> in the input pack) of the group's rows for
         /// steps s0 … s0+count−1 into shared memory at <paramref name="dst"/>: element (r, tt, n) at
-        /// (r·T + tt)·(N+1) + n, loaded with tt fastest so neighbouring threads read neighbouring tokens.</summary>
+        /// (r·T + tt)·(N+1) + n, loaded with tt fastest so neighbouring threads read neighbouring tokens. With
+        /// p.BcShared only row r = 0 is staged (the group's rows read the same B/C).</summary>
         private static void StageBc(ArrayView<float> a, ArrayView<float> sh, in ScanParams p, int src, int dst,
             int row0, int s0, int count)
         {
-            int N = p.State, T = p.Tile, total = p.GroupRows * N * T, step = Group.DimX;
+            int N = p.State, T = p.Tile, step = Group.DimX;
+            int total = (p.BcShared != 0 ? 1 : p.GroupRows) * N * T;
             for (int i = Group.IdxX; i < total; i += step)
             {
                 int tt = i % T, n = i / T % N, r = i / (T * N), row = row0 + r;
@@ -103,9 +113,10 @@ public static partial class SelectiveScan
             int W = p.Lanes, R = p.GroupRows, T = p.Tile, N = p.State, L = p.Length, gs = Group.DimX;
             int tid = Group.IdxX, r = tid / W, lane = tid % W, row0 = Grid.IdxX * R, row = row0 + r;
             bool live = row < p.Rows;
-            int d = live ? row % p.Dim : 0, rt = R * T;
-            int sDt = rt, sP = 2 * rt, sB = sP + rt * (W + 1), sC = sB + p.VarB * rt * (N + 1);
-            int sH = sC + p.VarC * rt * (N + 1) + r * N;
+            int d = live ? row % p.Dim : 0, rt = R * T, bcRows = p.BcShared != 0 ? 0 : r;
+            int bcLen = (p.BcShared != 0 ? T : rt) * (N + 1);
+            int sDt = rt, sP = 2 * rt, sB = sP + rt * (W + 1), sC = sB + p.VarB * bcLen;
+            int sH = sC + p.VarC * bcLen + r * N;
             bool first = live && lane < N;
             float h = 0f, a0 = 0f, b0 = 0f, c0 = 0f;
             if (first)
@@ -139,7 +150,7 @@ public static partial class SelectiveScan
                 if (live)
                     for (int tt = 0; tt < count; tt++)
                     {
-                        int k = r * T + tt, bc = k * (N + 1);
+                        int k = r * T + tt, bc = (bcRows * T + tt) * (N + 1);
                         float dt = sh[sDt + k], du = dt * sh[k], acc = 0f;
                         if (first)
                         {

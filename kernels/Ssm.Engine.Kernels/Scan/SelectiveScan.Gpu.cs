@@ -116,13 +116,13 @@ public static partial class SelectiveScan
             Dy = -1, DLast = -1, GZ = -1,
         };
 
-        /// <summary>Sizes (Rows = B·D), flags, the tiled layout (Lanes, GroupRows, Tile), offsets into the input pack
-        /// (U … DLast), the output pack (Y, Last, GU … GH0) and the scratch (PA … Ck); −1 marks an absent tensor.
-        /// </summary>
+        /// <summary>Sizes (Rows = B·D), flags, the tiled layout (Lanes, GroupRows, Tile, BcShared), offsets into
+        /// the input pack (U … DLast), the output pack (Y, Last, GU … GH0) and the scratch (PA … Ck); −1 marks an
+        /// absent tensor.</summary>
         internal struct ScanParams
         {
             public int Dim, Length, State, Groups, Rows, VarB, VarC, Softplus, Reverse;
-            public int Lanes, GroupRows, Tile;
+            public int Lanes, GroupRows, Tile, BcShared;
             public int U, Delta, A, B, C, D, Z, Bias, H0, Dy, DLast;
             public int Y, Last, GU, GDelta, GZ, GH0;
             public int PA, PB, PC, PD, PBias, Ck;

@@ -52,7 +52,8 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
 
     // (B, D, L, N, variable B, variable C, extras, reverse): L = 1; N = 6 (lanes padded to 8); N = 37 and 70 (more
     // states than lanes: 2-5 per lane, the extra ones in shared memory); odd B·D (last group part-filled); L = 70
-    // and 45 (several tiles, the last one partial); mixed time-invariant/variable B and C.
+    // and 45 (several tiles, the last one partial); mixed time-invariant/variable B and C; D = 8 with N = 16, whose
+    // groups of rows share one staged copy of B/C on the 32-wide device (4 rows of 16 lanes).
     public static TheoryData<GpuDeviceKind, int[], bool[]> AwkwardShapes()
     {
         var data = new TheoryData<GpuDeviceKind, int[], bool[]>();
@@ -62,6 +63,7 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
             data.Add(kind, [2, 5, 70, 6], [true, true, false, true]);
             data.Add(kind, [1, 7, 45, 37], [false, true, true, false]);
             data.Add(kind, [3, 1, 9, 70], [true, false, false, true]);
+            data.Add(kind, [2, 8, 40, 16], [true, true, true, true]);
         }
         return data;
     }
