@@ -1,5 +1,5 @@
 // Device-resident entry point of the ILGPU selective scan: the operands are views of device buffers (tensors that
-// already live on the device), packed device-to-device and scanned by the same ForwardKernel as the host overload.
+// already live on the device), packed device-to-device and scanned by the same tiled kernel as the host overload.
 //   u, delta, z, y: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   D, delta_bias: (D)
 //   h0, last_state: (B, D, N)
 using ILGPU;
@@ -52,11 +52,9 @@ public static partial class SelectiveScan
             var output = new HostPack();
             p.Y = output.Reserve((int)bdl);
             p.Last = output.Reserve(rows * s.State);
-            p.Work = output.Reserve(rows * s.State);
             using var din = pack.Upload(device);
             using var dout = device.Allocate(output.Length);
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ScanParams>(ForwardKernel)(
-                device.Stream, rows, din.View, dout.View, p);
+            LaunchForward(device, p, din.View, dout.View);
             DevicePack.CopyOut(device, dout.View, p.Y, y);
             DevicePack.CopyOut(device, dout.View, p.Last, lastState);
             device.Synchronize();

@@ -1,13 +1,10 @@
-// ILGPU selective scan, forward and backward: one thread per row (b, d) walking the L tokens with its N state
-// lanes in device memory.
+// ILGPU selective scan: host overloads and shared helpers. The kernels are tiled over groups of R rows (b, d) × W
+// lanes that share a row's N states: the forward in SelectiveScan.Gpu.Tiled.cs, the backward (checkpoint per tile,
+// reverse sweep per tile) in SelectiveScan.Gpu.TiledBackward.cs.
 //   u, delta, z, y: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   D, delta_bias: (D)
 //   h0, last_state: (B, D, N)
-// Backward: the forward is recomputed once keeping a checkpoint of the state every K ≈ √L steps, then the
-// chunks are visited in reverse, each recomputing its K states from its checkpoint before the reverse-time
-// sweep g = gh + gy·C_t, gh ← g·exp(dt·A). Parameter gradients shared between rows (dA, dB, dC, dD,
-// d delta_bias) are written as per-row partials and reduced by PartialSums in a fixed order (no atomics).
-// Per-thread state arrays (working state, checkpoints, chunk states, gh, running partials) are lane-major, element
-// k of row r at base + r + k·(B·D), so neighbouring threads touch neighbouring floats (coalesced on a GPU).
+// Parameter gradients shared between rows (dA, dB, dC, dD, d delta_bias) are written as per-row partials and reduced
+// by PartialSums in a fixed order (no atomics).
 using ILGPU;
 using ILGPU.Runtime;
 using Ssm.Engine.Kernels.Common;
@@ -32,11 +29,9 @@ public static partial class SelectiveScan
             var output = new HostPack();
             p.Y = output.Reserve(y.Length);
             p.Last = output.Reserve(rows * s.State);
-            p.Work = output.Reserve(rows * s.State);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ScanParams>(ForwardKernel)(
-                device.Stream, rows, din.View, dout.View, p);
+            LaunchForward(device, p, din.View, dout.View);
             float[] all = HostPack.Download(device, dout);
             HostPack.CopyOut(all, p.Y, y);
             HostPack.CopyOut(all, p.Last, lastState);
@@ -54,8 +49,7 @@ public static partial class SelectiveScan
             p.Dy = input.Add(dy);
             p.DLast = input.Add(dLastState);
             int rows = s.Batch * s.Dim, N = s.State, L = s.Length;
-            p.Chunk = Math.Max(1, (int)Math.Ceiling(Math.Sqrt(L)));
-            p.Chunks = (L + p.Chunk - 1) / p.Chunk;
+            TileLayout layout = BackwardLayout(p, TiledGroup(device));
             var output = new HostPack();
             p.GU = output.Reserve(g.U.Length);
             p.GDelta = output.Reserve(g.Delta.Length);
@@ -69,14 +63,11 @@ public static partial class SelectiveScan
             p.PC = scratch.Reserve(s.VariableC ? rows * N * L : rows * N);
             p.PD = scratch.Reserve(rows);
             p.PBias = scratch.Reserve(rows);
-            p.Ck = scratch.Reserve(rows * p.Chunks * N);
-            p.Hs = scratch.Reserve(rows * (p.Chunk + 1) * N);
-            p.Work = scratch.Reserve(4 * rows * N);
+            p.Ck = scratch.Reserve(BackwardCheckpoints(p, layout));
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
             using var dscr = device.Allocate(scratch.Length);
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(
-                BackwardKernel)(device.Stream, rows, din.View, dout.View, dscr.View, p);
+            LaunchBackward(device, p, layout, din.View, dout.View, dscr.View);
             ArrayView<float> sv = dscr.View, ov = dout.View;
             PartialSums.SumBlocks(device, sv, p.PA, ov, gA, g.A.Length, s.Batch);
             PartialSums.SumBlocks(device, sv, p.PD, ov, gD, s.Dim, s.Batch);
@@ -125,14 +116,16 @@ public static partial class SelectiveScan
             Dy = -1, DLast = -1, GZ = -1,
         };
 
-        /// <summary>Sizes (Rows = B·D) and flags, offsets into the input pack (U … DLast), the output pack
-        /// (Y, Last, GU … GH0) and the scratch (PA … Work); −1 marks an absent tensor.</summary>
+        /// <summary>Sizes (Rows = B·D), flags, the tiled layout (Lanes, GroupRows, Tile, BcShared), offsets into
+        /// the input pack (U … DLast), the output pack (Y, Last, GU … GH0) and the scratch (PA … Ck); −1 marks an
+        /// absent tensor.</summary>
         internal struct ScanParams
         {
-            public int Dim, Length, State, Groups, Rows, VarB, VarC, Softplus, Reverse, Chunk, Chunks, Work;
+            public int Dim, Length, State, Groups, Rows, VarB, VarC, Softplus, Reverse;
+            public int Lanes, GroupRows, Tile, BcShared;
             public int U, Delta, A, B, C, D, Z, Bias, H0, Dy, DLast;
             public int Y, Last, GU, GDelta, GZ, GH0;
-            public int PA, PB, PC, PD, PBias, Ck, Hs;
+            public int PA, PB, PC, PD, PBias, Ck;
         }
 
         /// <summary>Index of B or C at (row, n, t): (B, G, N, L) when variable, else (D, N).</summary>
@@ -150,121 +143,6 @@ public static partial class SelectiveScan
         {
             raw = a[p.Delta + row * p.Length + t] + (p.Bias >= 0 ? a[p.Bias + row % p.Dim] : 0f);
             return p.Softplus != 0 ? KernelMath.Softplus(raw) : raw;
-        }
-
-        /// <summary>One token of the recurrence: h[n] = exp(dt·A)·h[n] + dt·B·u, from the lane-major state at hIn
-        /// to the one at hOut (element n at + n·Rows; may be the same); returns Σ_n h[n]·C.</summary>
-        private static float StepState(ArrayView<float> a, in ScanParams p, int row, int t, float dt,
-            ArrayView<float> v, int hIn, int hOut)
-        {
-            int N = p.State, d = row % p.Dim;
-            float du = dt * a[p.U + row * p.Length + t], acc = 0f;
-            for (int n = 0; n < N; n++)
-            {
-                float h = MathF.Exp(dt * a[p.A + d * N + n]) * v[hIn + n * p.Rows]
-                          + a[p.B + BcIndex(p, row, n, t, p.VarB)] * du;
-                v[hOut + n * p.Rows] = h;
-                acc += h * a[p.C + BcIndex(p, row, n, t, p.VarC)];
-            }
-            return acc;
-        }
-
-        // a: input pack, o: output pack; one thread per row (b, d); the state lives in o at Work (lane-major) and
-        // is copied to Last at the end.
-        [GpuKernel]
-        internal static void ForwardKernel(Index1D row, ArrayView<float> a, ArrayView<float> o, ScanParams p)
-        {
-            int N = p.State, L = p.Length, d = row % p.Dim, h = p.Work + row, seq = row * L;
-            for (int n = 0; n < N; n++) o[h + n * p.Rows] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
-            for (int step = 0; step < L; step++)
-            {
-                int t = p.Reverse != 0 ? L - 1 - step : step;
-                float dt = Dt(a, p, row, t, out _), acc = StepState(a, p, row, t, dt, o, h, h);
-                float u = a[p.U + seq + t];
-                if (p.D >= 0) acc += a[p.D + d] * u;
-                if (p.Z >= 0) acc *= KernelMath.Silu(a[p.Z + seq + t]);
-                o[p.Y + seq + t] = acc;
-            }
-            for (int n = 0; n < N; n++) o[p.Last + row * N + n] = o[h + n * p.Rows];
-        }
-
-        // a: input pack, o: output pack (direct gradients), w: scratch (partials, checkpoints, chunk states).
-        // One thread per row (b, d). Work holds four lane-major arrays: gh (dS/dh, d h0 at the end) and the running
-        // dA, dB, dC partials (time-invariant B/C), copied to the row-major partials at the end.
-        [GpuKernel]
-        internal static void BackwardKernel(Index1D row, ArrayView<float> a, ArrayView<float> o,
-            ArrayView<float> w, ScanParams p)
-        {
-            int N = p.State, L = p.Length, K = p.Chunk, d = row % p.Dim, seq = row * L, R = p.Rows;
-            int ck = p.Ck + row, hs = p.Hs + row, gh = p.Work + row, ra = gh + N * R, rb = ra + N * R, rc = rb + N * R;
-            for (int n = 0; n < N; n++)
-            {
-                w[hs + n * R] = p.H0 >= 0 ? a[p.H0 + row * N + n] : 0f;
-                w[gh + n * R] = p.DLast >= 0 ? a[p.DLast + row * N + n] : 0f;
-            }
-            for (int step = 0; step < L; step++)
-            {
-                if (step % K == 0)
-                    for (int n = 0; n < N; n++) w[ck + (step / K * N + n) * R] = w[hs + n * R];
-                int t = p.Reverse != 0 ? L - 1 - step : step;
-                StepState(a, p, row, t, Dt(a, p, row, t, out _), w, hs, hs);
-            }
-            float dSkip = p.D >= 0 ? a[p.D + d] : 0f, pD = 0f, pBias = 0f;
-            for (int c = p.Chunks - 1; c >= 0; c--)
-            {
-                int s0 = c * K, s1 = Math.Min(L, s0 + K);
-                for (int n = 0; n < N; n++) w[hs + n * R] = w[ck + (c * N + n) * R];
-                for (int step = s0; step < s1; step++)
-                {
-                    int t = p.Reverse != 0 ? L - 1 - step : step;
-                    int j = hs + (step - s0) * N * R;
-                    StepState(a, p, row, t, Dt(a, p, row, t, out _), w, j, j + N * R);
-                }
-                for (int step = s1 - 1; step >= s0; step--)
-                {
-                    int t = p.Reverse != 0 ? L - 1 - step : step;
-                    int hPrev = hs + (step - s0) * N * R, hCur = hPrev + N * R;
-                    float dt = Dt(a, p, row, t, out float raw), u = a[p.U + seq + t];
-                    float gy = p.Dy >= 0 ? a[p.Dy + seq + t] : 0f;
-                    if (p.Z >= 0)
-                    {
-                        float z = a[p.Z + seq + t], yPre = dSkip * u;
-                        for (int n = 0; n < N; n++)
-                            yPre += w[hCur + n * R] * a[p.C + BcIndex(p, row, n, t, p.VarC)];
-                        o[p.GZ + seq + t] = gy * yPre * KernelMath.SiluGrad(z);
-                        gy *= KernelMath.Silu(z);
-                    }
-                    float du = gy * dSkip, ddt = 0f;
-                    pD += gy * u;
-                    for (int n = 0; n < N; n++)
-                    {
-                        float cv = a[p.C + BcIndex(p, row, n, t, p.VarC)], bv = a[p.B + BcIndex(p, row, n, t, p.VarB)];
-                        float an = a[p.A + d * N + n], e = MathF.Exp(dt * an), hp = w[hPrev + n * R];
-                        float gn = w[gh + n * R] + gy * cv, dc = gy * w[hCur + n * R], db = gn * dt * u;
-                        if (p.VarC != 0) w[p.PC + (row * N + n) * L + t] = dc;
-                        else w[rc + n * R] += dc;
-                        if (p.VarB != 0) w[p.PB + (row * N + n) * L + t] = db;
-                        else w[rb + n * R] += db;
-                        du += gn * dt * bv;
-                        ddt += gn * (an * e * hp + bv * u);
-                        w[ra + n * R] += gn * dt * e * hp;
-                        w[gh + n * R] = gn * e;
-                    }
-                    o[p.GU + seq + t] = du;
-                    float draw = p.Softplus != 0 ? ddt * KernelMath.SoftplusGrad(raw) : ddt;
-                    o[p.GDelta + seq + t] = draw;
-                    pBias += draw;
-                }
-            }
-            w[p.PD + row] = pD;
-            w[p.PBias + row] = pBias;
-            for (int n = 0; n < N; n++)
-            {
-                o[p.GH0 + row * N + n] = w[gh + n * R];
-                w[p.PA + row * N + n] = w[ra + n * R];
-                if (p.VarB == 0) w[p.PB + row * N + n] = w[rb + n * R];
-                if (p.VarC == 0) w[p.PC + row * N + n] = w[rc + n * R];
-            }
         }
     }
 }

@@ -63,8 +63,7 @@ public static partial class SelectiveStateUpdate
             p.NewState = output.Reserve((int)(bhp * s.State));
             using var din = pack.Upload(device);
             using var dout = device.Allocate(Math.Max(1, output.Length));
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, StepParams>(StepKernel)(
-                device.Stream, Rows(s), din.View, dout.View, p);
+            Launch(device, StepKernel, p, Rows(s), din.View, dout.View);
             DevicePack.CopyOut(device, dout.View, p.Y, y);
             DevicePack.CopyOut(device, dout.View, p.NewState, newState);
             device.Synchronize();

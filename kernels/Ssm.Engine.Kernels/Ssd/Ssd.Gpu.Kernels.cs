@@ -1,8 +1,9 @@
 // ILGPU kernels of the SSD core recurrence (host side in Ssd.Gpu.cs).
 //   x, z, y, gy: (B, L, H, P)   dA, scale: (B, L, H)   B, C: (B, L, G, N)   h0, final: (B, H, P, N)
-// Forward and the row backward: one thread per row (b, h, p) with its N state lanes in device memory. The row
-// backward recomputes the forward keeping a checkpoint every K ≈ √L tokens, then walks the chunks in reverse,
-// recomputing each chunk's states, and produces dx, dz, dh0 and per-(token, p) partials of ddA and d scale.
+// The recurrent forward spreads each row's states over a group's lanes (Ssd.Gpu.Lanes.cs). The row backward runs
+// one thread per row (b, h, p) with its N state lanes in device memory: it recomputes the forward keeping a
+// checkpoint every K ≈ √L tokens, then walks the chunks in reverse, recomputing each chunk's states, and produces
+// dx, dz, dh0 and per-(token, p) partials of ddA and d scale.
 // dB and dC need sums over p, so a second kernel runs one thread per column (b, h, n) over the P lanes of that
 // column: dC_t = Σ_p gy_t[p]·h_t[p, n] in a forward sweep, dB_t = Σ_p dh_t[p, n]·s_t·x_t[p] in a reverse one.
 // Every cross-thread sum is a per-thread partial reduced by PartialSums: no atomics, reproducible results.
@@ -28,6 +29,7 @@ public static partial class Ssd
             public int Y, Final, GX, GZ, GH0, PD;
             public int Work, Gy, PdA, PdS, PdB, PdC, Ck, Hs, Col;
             public int Q, NumChunks, ChunkStates, Prev;   // chunked forward (Ssd.Gpu.Chunked.cs)
+            public int Lanes, GroupRows, Tile;            // recurrent forward (Ssd.Gpu.Lanes.cs)
         }
 
         /// <summary>Offsets of token t for head h of batch b: it into (B, L, H), ibc into (B, L, G, N).</summary>
@@ -53,25 +55,6 @@ public static partial class Ssd
                 acc += hv * a[p.C + ibc + n];
             }
             return acc;
-        }
-
-        // a: input pack, o: output pack; one thread per row r = (b, h, p); the state lives in o at Work
-        // (lane-major) and is copied to Final at the end.
-        [GpuKernel]
-        internal static void ForwardKernel(Index1D r, ArrayView<float> a, ArrayView<float> o, CoreParams p)
-        {
-            int N = p.N, b = r / (p.H * p.P), h = r / p.P % p.H, pp = r % p.P, st = p.Work + r;
-            int di = p.DPerP != 0 ? h * p.P + pp : h;
-            for (int n = 0; n < N; n++) o[st + n * p.Rows] = p.H0 >= 0 ? a[p.H0 + r * N + n] : 0f;
-            for (int t = 0; t < p.L; t++)
-            {
-                int it = Token(p, b, h, t, out int ibc), ix = it * p.P + pp;
-                float acc = Step(a, p, it, ix, ibc, o, st, st);
-                if (p.D >= 0) acc += a[p.D + di] * a[p.X + ix];
-                if (p.Z >= 0) acc *= KernelMath.Silu(a[p.Z + ix]);
-                o[p.Y + ix] = acc;
-            }
-            for (int n = 0; n < N; n++) o[p.Final + r * N + n] = o[st + n * p.Rows];
         }
 
         // a: input pack, o: output pack, w: scratch; one thread per row r = (b, h, p); dh lives in w at Work

@@ -66,7 +66,6 @@ public static partial class Ssd
             var output = new HostPack();
             p.Y = output.Reserve(s.XLength);
             p.Final = output.Reserve(s.StateLength);
-            p.Work = output.Reserve(s.StateLength);
             using var din = pack.Upload(device);
             using var dout = device.Allocate(output.Length);
             var dt = new DtArgs
@@ -77,9 +76,7 @@ public static partial class Ssd
             device.GetOrLoad<Index1D, ArrayView<float>, DtArgs>(DiscretiseKernel)(
                 device.Stream, s.DtLength, din.View, dt);
             if (o.Algorithm == SsdAlgorithm.Chunked) ChunkedForward(device, s, o.ChunkSize, din.View, dout.View, p);
-            else
-                device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, CoreParams>(ForwardKernel)(
-                    device.Stream, s.B * s.H * s.P, din.View, dout.View, p);
+            else LanesForward(device, p, din.View, dout.View);
             DevicePack.CopyOut(device, dout.View, p.Y, y);
             DevicePack.CopyOut(device, dout.View, p.Final, finalStates);
             device.Synchronize();

@@ -15,8 +15,8 @@ public static partial class Ssd
     /// <summary>ILGPU path; same contract as <c>Ssd.Cpu</c> with a <see cref="GpuDevice"/> first. The host
     /// overloads upload the inputs, run and download (synchronous). <see cref="SsdAlgorithm.Chunked"/> runs the
     /// chunked forward (parallel over tokens), <see cref="SsdAlgorithm.Auto"/> and
-    /// <see cref="SsdAlgorithm.Recurrent"/> the token recurrence (one thread per row (b, h, p)); the backward is
-    /// the recurrent one for every algorithm.</summary>
+    /// <see cref="SsdAlgorithm.Recurrent"/> the token recurrence (R rows (b, h, p) × W state lanes per group); the
+    /// backward is the recurrent one for every algorithm.</summary>
     public static partial class Gpu
     {
         /// <summary>Forward of the full op. y: (B, L, H, P); finalStates: (B, H, P, N) or null.</summary>
@@ -112,13 +112,10 @@ public static partial class Ssd
             var output = new HostPack();
             p.Y = output.Reserve(s.XLength);
             p.Final = output.Reserve(s.StateLength);
-            p.Work = output.Reserve(s.StateLength);
             using var din = input.Upload(device);
             using var dout = device.Allocate(output.Length);
             if (o.Algorithm == SsdAlgorithm.Chunked) ChunkedForward(device, s, o.ChunkSize, din.View, dout.View, p);
-            else
-                device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, CoreParams>(ForwardKernel)(
-                    device.Stream, s.B * s.H * s.P, din.View, dout.View, p);
+            else LanesForward(device, p, din.View, dout.View);
             float[] all = HostPack.Download(device, dout);
             HostPack.CopyOut(all, p.Y, y);
             HostPack.CopyOut(all, p.Final, final);

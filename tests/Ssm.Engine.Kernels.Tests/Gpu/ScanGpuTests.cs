@@ -50,6 +50,47 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
         foreach (var (name, g, w) in Pairs(got, want)) Close.Assert(g, w, GradAtol, GradRtol, "grad." + name);
     }
 
+    // (B, D, L, N, variable B, variable C, extras, reverse): L = 1; N = 6 (lanes padded to 8); N = 37 and 70 (more
+    // states than lanes: 2-5 per lane, the extra ones in shared memory); odd B·D (last group part-filled); L = 70
+    // and 45 (several tiles, the last one partial); mixed time-invariant/variable B and C; D = 8 with N = 16, whose
+    // groups of rows share one staged copy of B/C on the 32-wide device (4 rows of 16 lanes).
+    public static TheoryData<GpuDeviceKind, int[], bool[]> AwkwardShapes()
+    {
+        var data = new TheoryData<GpuDeviceKind, int[], bool[]>();
+        foreach (var kind in IlgpuCpuDevices.Kinds)
+        {
+            data.Add(kind, [1, 3, 1, 6], [true, true, true, false]);
+            data.Add(kind, [2, 5, 70, 6], [true, true, false, true]);
+            data.Add(kind, [1, 7, 45, 37], [false, true, true, false]);
+            data.Add(kind, [3, 1, 9, 70], [true, false, false, true]);
+            data.Add(kind, [2, 8, 40, 16], [true, true, true, true]);
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(AwkwardShapes))]
+    public void SelectiveScan_MatchesCpu_AtAwkwardSizes(GpuDeviceKind kind, int[] size, bool[] flags)
+    {
+        var device = devices.Get(kind);
+        var s = new SelectiveScanShape(size[0], size[1], size[2], size[3], 1, flags[0], flags[1]);
+        var o = new SelectiveScanOptions(DeltaSoftplus: flags[2], Reverse: flags[3], Threads: 1);
+        var x = ScanInputs(s, flags[2], seed: 31 * size[3] + size[2]);
+        int bdn = s.Batch * s.Dim * s.State;
+        var yCpu = new float[x.U.Length];
+        var lastCpu = new float[bdn];
+        SelectiveScan.Cpu.Forward(s, o, x, yCpu, lastCpu);
+        var y = new float[x.U.Length];
+        var last = new float[bdn];
+        SelectiveScan.Gpu.Forward(device, s, o, x, y, last);
+        Close.Assert(y, yCpu, OutAtol, OutRtol, "y");
+        Close.Assert(last, lastCpu, OutAtol, OutRtol, "last_state");
+
+        float[] dy = Close.Random(size[2], x.U.Length), dLast = Close.Random(size[3], bdn);
+        var want = SelectiveScan.Cpu.Backward(s, o, x, dy, flags[3] ? dLast : null);
+        var got = SelectiveScan.Gpu.Backward(device, s, o, x, dy, flags[3] ? dLast : null);
+        foreach (var (name, g, w) in Pairs(got, want)) Close.Assert(g, w, GradAtol, GradRtol, "grad." + name);
+    }
+
     [Theory, MemberData(nameof(Kinds))]
     public void SelectiveScanBackward_IsBitIdentical_AcrossRuns(GpuDeviceKind kind)
     {
@@ -71,6 +112,9 @@ public sealed class ScanGpuTests(IlgpuCpuDevices devices)
                  {
                      (SelectiveStateUpdateShape.Mamba1(2, 5, 3), false),
                      (new SelectiveStateUpdateShape(2, 4, 3, 5, 2), true),
+                     // N = 37: more states than lanes; 9 rows: the last group is part-filled.
+                     (new SelectiveStateUpdateShape(1, 3, 3, 37, 1), true),
+                     (SelectiveStateUpdateShape.Mamba1(1, 7, 37), false),
                  })
         {
             var o = new SelectiveStateUpdateOptions(DtSoftplus: extras, Threads: 1);

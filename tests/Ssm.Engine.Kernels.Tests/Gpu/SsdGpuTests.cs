@@ -59,6 +59,36 @@ public sealed class SsdGpuTests(IlgpuCpuDevices devices)
         foreach (var (name, g, r) in Pairs(got, again)) Assert.True(g.AsSpan().SequenceEqual(r), "repeat grad." + name);
     }
 
+    // (B, L, H, P, G, N): L = 70 spans three 32-token tiles (the last partial) with N = 37 > 32 lanes and 9 rows; L = 1
+    // with N = 6 (lanes padded to 8) and odd P.
+    public static TheoryData<GpuDeviceKind, int[]> AwkwardShapes()
+    {
+        var data = new TheoryData<GpuDeviceKind, int[]>();
+        foreach (var kind in IlgpuCpuDevices.Kinds)
+        {
+            data.Add(kind, [1, 70, 3, 3, 1, 37]);
+            data.Add(kind, [2, 1, 2, 5, 2, 6]);
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(AwkwardShapes))]
+    public void SsdRecurrentForward_MatchesCpu_AtAwkwardSizes(GpuDeviceKind kind, int[] size)
+    {
+        var device = devices.Get(kind);
+        var s = new SsdShape(size[0], size[1], size[2], size[3], size[4], size[5]);
+        var o = new SsdOptions { DtSoftplus = true, Algorithm = SsdAlgorithm.Recurrent };
+        var x = Inputs(s, extras: true, seed: size[5]);
+        var yCpu = new float[s.XLength];
+        var fCpu = new float[s.StateLength];
+        Ssm.Engine.Kernels.Ssd.Ssd.Cpu.Forward(s, o, x, yCpu, fCpu);
+        var y = new float[s.XLength];
+        var f = new float[s.StateLength];
+        Ssm.Engine.Kernels.Ssd.Ssd.Gpu.Forward(device, s, o, x, y, f);
+        Close.Assert(y, yCpu, OutAtol, OutRtol, "y");
+        Close.Assert(f, fCpu, OutAtol, OutRtol, "final_states");
+    }
+
     [Theory, MemberData(nameof(Kinds))]
     public void SsdDiscrete_MatchesCpu_AndBackwardIsBitIdentical(GpuDeviceKind kind)
     {
