@@ -1,5 +1,5 @@
 // Device-resident backward of the ILGPU selective scan: the inputs and cotangents are views of device buffers,
-// packed device-to-device and differentiated by the same BackwardKernel as the host overload; the gradients are
+// packed device-to-device and differentiated by the same tiled backward kernel as the host overload; the gradients are
 // copied device-to-device into the caller's views (nothing goes through the host).
 //   u, delta, z, dy: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   D, delta_bias: (D)
 //   h0, d_last_state: (B, D, N)
@@ -27,8 +27,7 @@ public static partial class SelectiveScan
             p.Dy = pack.AddOptional("dy", dy, bdl);
             p.DLast = pack.AddOptional("d_last_state", dLastState, bdn);
             int rows = s.Batch * s.Dim, N = s.State, L = s.Length;
-            p.Chunk = Math.Max(1, (int)Math.Ceiling(Math.Sqrt(L)));
-            p.Chunks = (L + p.Chunk - 1) / p.Chunk;
+            TileLayout layout = BackwardLayout(p, TiledGroup(device));
             var output = new HostPack();
             p.GU = output.Reserve((int)bdl);
             p.GDelta = output.Reserve((int)bdl);
@@ -42,9 +41,7 @@ public static partial class SelectiveScan
             p.PC = scratch.Reserve(s.VariableC ? rows * N * L : rows * N);
             p.PD = scratch.Reserve(rows);
             p.PBias = scratch.Reserve(rows);
-            p.Ck = scratch.Reserve(rows * p.Chunks * N);
-            p.Hs = scratch.Reserve(rows * (p.Chunk + 1) * N);
-            p.Work = scratch.Reserve(4 * rows * N);
+            p.Ck = scratch.Reserve(BackwardCheckpoints(p, layout));
             CheckGrad(op, "dU", grads.U, bdl);
             CheckGrad(op, "dDelta", grads.Delta, bdl);
             CheckGrad(op, "dA", grads.A, (long)s.Dim * N);
@@ -57,8 +54,7 @@ public static partial class SelectiveScan
             using var din = pack.Upload(device);
             using var dout = device.Allocate(output.Length);
             using var dscr = device.Allocate(scratch.Length);
-            device.GetOrLoad<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(
-                BackwardKernel)(device.Stream, rows, din.View, dout.View, dscr.View, p);
+            LaunchBackward(device, p, layout, din.View, dout.View, dscr.View);
             ArrayView<float> sv = dscr.View, ov = dout.View;
             PartialSums.SumBlocks(device, sv, p.PA, ov, gA, s.Dim * N, s.Batch);
             PartialSums.SumBlocks(device, sv, p.PD, ov, gD, s.Dim, s.Batch);
