@@ -20,14 +20,6 @@ public static partial class SelectiveScan
 {
     public static partial class Gpu
     {
-        /// <summary>Threads per group of the tiled forward on a GPU: 128 gives B·D/(128/W) groups (192 for
-        /// Mamba-130m's D = 1536, N = 16 at B = 1), more than one per SM on an H100.</summary>
-        internal const int TiledGroupSize = 128;
-
-        /// <summary>Shared-memory budget of one group in floats (44 KiB): under the 48 KiB that needs no opt-in on
-        /// CUDA; at B·D = 1536 there are about 1.5 groups per H100 SM anyway, so longer tiles beat occupancy.</summary>
-        internal const int SharedBudget = 11264;
-
         /// <summary>Largest tile length (tokens per staging round).</summary>
         internal const int MaxTile = 32;
 
@@ -41,16 +33,10 @@ public static partial class SelectiveScan
         /// at most <paramref name="groupSize"/> threads (a power of two).</summary>
         internal static TileLayout Layout(in ScanParams p, int groupSize)
         {
-            int lanes = 1;
-            while (lanes < p.State && lanes < 32 && lanes < groupSize) lanes *= 2;
-            int rows = Math.Max(1, groupSize / lanes), tile = MaxTile;
-            while (tile > 1 && SharedFloats(p, lanes, rows, tile) > SharedBudget) tile /= 2;
-            while (rows > 1 && SharedFloats(p, lanes, rows, tile) > SharedBudget) rows /= 2;
-            int floats = SharedFloats(p, lanes, rows, tile);
-            if (floats > 12288)
-                throw new ArgumentException(
-                    $"{Op} N={p.State} needs {floats} floats of shared memory per group, more than 48 KiB");
-            return new TileLayout(lanes, rows, tile, floats, SharesBc(p, rows));
+            var q = p;
+            var l = LaneLayout.Fit(Op, p.State, groupSize, MaxTile, LaneLayout.DefaultBudget,
+                (lanes, rows, tile) => SharedFloats(q, lanes, rows, tile));
+            return new TileLayout(l.Lanes, l.Rows, l.Tile, l.SharedFloats, SharesBc(p, l.Rows));
         }
 
         /// <summary>True when every group of <paramref name="rows"/> consecutive rows lies in one batch and one B/C
@@ -70,7 +56,7 @@ public static partial class SelectiveScan
         /// <paramref name="o"/> (y at p.Y, final state at p.Last).</summary>
         private static void LaunchForward(GpuDevice device, ScanParams p, ArrayView<float> a, ArrayView<float> o)
         {
-            TileLayout t = Layout(p, TiledGroup(device));
+            TileLayout t = Layout(p, LaneLayout.GroupSize(device));
             p.Lanes = t.Lanes;
             p.GroupRows = t.Rows;
             p.Tile = t.Tile;

@@ -21,23 +21,13 @@ public static partial class SelectiveScan
 {
     public static partial class Gpu
     {
-        /// <summary>Shared-memory budget of one backward group in floats (44 KiB, under CUDA's 48 KiB default).
-        /// </summary>
-        internal const int BackwardSharedBudget = 11264;
-
         /// <summary>Lanes, rows per group and tile length of the backward for <paramref name="p"/>.</summary>
         internal static TileLayout BackwardLayout(in ScanParams p, int groupSize)
         {
-            int lanes = 1;
-            while (lanes < p.State && lanes < 32 && lanes < groupSize) lanes *= 2;
-            int rows = Math.Max(1, groupSize / lanes), tile = MaxTile;
-            while (tile > 1 && BackwardShared(p, lanes, rows, tile) > BackwardSharedBudget) tile /= 2;
-            while (rows > 1 && BackwardShared(p, lanes, rows, tile) > BackwardSharedBudget) rows /= 2;
-            int floats = BackwardShared(p, lanes, rows, tile);
-            if (floats > 12288)
-                throw new ArgumentException(
-                    $"{Op} N={p.State} needs {floats} floats of shared memory per group, more than 48 KiB");
-            return new TileLayout(lanes, rows, tile, floats);
+            var q = p;
+            var l = LaneLayout.Fit(Op, p.State, groupSize, MaxTile, LaneLayout.DefaultBudget,
+                (lanes, rows, tile) => BackwardShared(q, lanes, rows, tile));
+            return new TileLayout(l.Lanes, l.Rows, l.Tile, l.SharedFloats);
         }
 
         /// <summary>Shared floats of the backward: six per (row, token) arrays (u, dt, softplus', gy, dD and
@@ -64,10 +54,6 @@ public static partial class SelectiveScan
             device.GetOrLoadGrouped<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(
                 BackwardTiledKernel)(device.Stream, config, a, o, w, p);
         }
-
-        /// <summary>Group size of the tiled kernels on <paramref name="device"/>.</summary>
-        private static int TiledGroup(GpuDevice device) => device.Kind is GpuDeviceKind.Cuda or GpuDeviceKind.OpenCL
-            ? Math.Min(TiledGroupSize, device.GroupSize) : device.GroupSize;
 
         /// <summary>Floats of checkpoint storage the backward needs.</summary>
         private static int BackwardCheckpoints(in ScanParams p, TileLayout t) =>

@@ -27,7 +27,7 @@ public static partial class SelectiveScan
             p.Dy = pack.AddOptional("dy", dy, bdl);
             p.DLast = pack.AddOptional("d_last_state", dLastState, bdn);
             int rows = s.Batch * s.Dim, N = s.State, L = s.Length;
-            TileLayout layout = BackwardLayout(p, TiledGroup(device));
+            TileLayout layout = BackwardLayout(p, LaneLayout.GroupSize(device));
             var output = new HostPack();
             p.GU = output.Reserve((int)bdl);
             p.GDelta = output.Reserve((int)bdl);

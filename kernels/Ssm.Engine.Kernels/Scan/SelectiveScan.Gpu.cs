@@ -49,7 +49,7 @@ public static partial class SelectiveScan
             p.Dy = input.Add(dy);
             p.DLast = input.Add(dLastState);
             int rows = s.Batch * s.Dim, N = s.State, L = s.Length;
-            TileLayout layout = BackwardLayout(p, TiledGroup(device));
+            TileLayout layout = BackwardLayout(p, LaneLayout.GroupSize(device));
             var output = new HostPack();
             p.GU = output.Reserve(g.U.Length);
             p.GDelta = output.Reserve(g.Delta.Length);

@@ -122,10 +122,7 @@ public static partial class SelectiveStateUpdate
         private static void Launch(GpuDevice device, Action<ArrayView<float>, ArrayView<float>, StepParams> kernel,
             StepParams p, int rows, ArrayView<float> a, ArrayView<float> o)
         {
-            int group = device.Kind is GpuDeviceKind.Cuda or GpuDeviceKind.OpenCL
-                ? Math.Min(128, device.GroupSize) : device.GroupSize;
-            int lanes = 1;
-            while (lanes < p.State && lanes < 32 && lanes < group) lanes *= 2;
+            int group = LaneLayout.GroupSize(device), lanes = LaneLayout.LanesFor(p.State, group);
             int perGroup = group / lanes;
             p.Rows = rows;
             p.Lanes = lanes;

@@ -23,16 +23,9 @@ public static partial class Ssd
         /// pack <paramref name="o"/> (y at p.Y, final states at p.Final).</summary>
         private static void LanesForward(GpuDevice device, CoreParams p, ArrayView<float> a, ArrayView<float> o)
         {
-            int group = device.Kind is GpuDeviceKind.Cuda or GpuDeviceKind.OpenCL
-                ? Math.Min(128, device.GroupSize) : device.GroupSize;
-            int lanes = 1;
-            while (lanes < p.N && lanes < 32 && lanes < group) lanes *= 2;
-            int rows = Math.Max(1, group / lanes), tile = 32;
-            while (tile > 1 && LanesShared(p, lanes, rows, tile) > LanesSharedBudget) tile /= 2;
-            while (rows > 1 && LanesShared(p, lanes, rows, tile) > LanesSharedBudget) rows /= 2;
-            int floats = LanesShared(p, lanes, rows, tile);
-            if (floats > 12288)
-                throw new ArgumentException($"[ssd] N={p.N} needs {floats} floats of shared memory per group");
+            var q = p;
+            var (lanes, rows, tile, floats) = LaneLayout.Fit("[ssd]", p.N, LaneLayout.GroupSize(device), 32,
+                LanesSharedBudget, (w, r, t) => LanesShared(q, w, r, t));
             p.Lanes = lanes;
             p.GroupRows = rows;
             p.Tile = tile;
