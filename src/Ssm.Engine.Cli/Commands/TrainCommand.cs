@@ -8,7 +8,7 @@ namespace Ssm.Engine.Cli.Commands;
 
 /// <summary>
 /// <c>ssm train selective-copying|induction-heads [--steps N] [--seed S] [--out DIR] [--ablation lti] [--batch B]
-/// [--lr LR] [--d-model D] [--layers L] [--length L] [--init-from DIR] [--curriculum L:S,...] [--burn-in N] [--threads T] [--stop-after N]</c> or
+/// [--lr LR] [--d-model D] [--layers L] [--length L] [--init-from DIR] [--curriculum L:S,...] [--burn-in N] [--prefix N] [--threads T] [--stop-after N]</c> or
 /// <c>ssm train --resume DIR</c>: trains a Mamba-1 model on a synthetic task and writes the run directory
 /// (task.json, config.json + model.safetensors, trainer_state.safetensors, metrics.csv, curve.png). Deterministic
 /// for a seed and thread count; a resumed run continues the exact curve. Exit codes: 0 done, 2 usage or I/O error.
@@ -24,6 +24,10 @@ internal static class TrainCommand
         };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory" };
         var stopAfter = new Option<long?>("--stop-after") { Description = "Stop (resumably) after this update" };
+        var timeLimit = new Option<double?>("--time-limit")
+        {
+            Description = "Stop (resumably, with a checkpoint) after this many minutes; SIGINT/SIGTERM stop the same way",
+        };
         var opts = new TaskOptionSet(defaultsFor: null);
         var cmd = new Command("train", "Train a Mamba model on a synthetic task (selective copying, induction heads)");
         cmd.Arguments.Add(task);
@@ -31,6 +35,7 @@ internal static class TrainCommand
         cmd.Subcommands.Add(VisionTrainCommand.Create(ctx));
         cmd.Options.Add(resume);
         cmd.Options.Add(stopAfter);
+        cmd.Options.Add(timeLimit);
         opts.AddTo(cmd);
         cmd.SetAction(p =>
         {
@@ -47,7 +52,8 @@ internal static class TrainCommand
                     var o = opts.Read(p, ParseTask(name));
                     run = TaskTrainingRun.Open(o, p.GetValue(opts.Out) ?? Path.Combine("runs", $"{name}-{o.Seed}"));
                 }
-                string curve = TaskRunner.Train(run, ctx.Err, p.GetValue(stopAfter));
+                using var stop = GracefulStop.Create(p.GetValue(timeLimit));
+                string curve = TaskRunner.Train(run, ctx.Err, p.GetValue(stopAfter), stop: stop.Token);
                 ctx.Out.WriteLine($"run directory: {run.Directory} (step {run.Trainer.State.Step}/{run.Options.Steps}, "
                     + $"curve {Path.GetFileName(curve)})");
                 return 0;
@@ -115,6 +121,11 @@ internal sealed class TaskOptionSet
             Description = "State passing: random data tokens run without gradient before each batch, which starts "
                 + "from the state they leave",
         };
+        Prefix = new Option<int>("--prefix")
+        {
+            Description = "Truncated BPTT: sequences are drawn N tokens longer; the first N run without gradient "
+                + "and hand their state to the graded last L tokens",
+        };
         Threads = new Option<int>("--threads")
         {
             Description = "CPU threads (results are deterministic per thread count)",
@@ -136,13 +147,15 @@ internal sealed class TaskOptionSet
     public Option<string?> InitFrom { get; }
     public Option<string?> Curriculum { get; }
     public Option<int> BurnIn { get; }
+    public Option<int> Prefix { get; }
     public Option<int> Threads { get; }
 
     public void AddTo(Command cmd)
     {
         foreach (Option o in new Option[]
                  {
-                     Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, InitFrom, Curriculum, BurnIn, Threads,
+                     Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, InitFrom, Curriculum, BurnIn, Prefix,
+                     Threads,
                  })
             cmd.Options.Add(o);
     }
@@ -161,6 +174,7 @@ internal sealed class TaskOptionSet
         SequenceLength = p.GetValue(Length) ?? Defaults.SequenceLength,
         InitFrom = p.GetValue(InitFrom) is { } from ? Path.GetFullPath(from) : null,
         Curriculum = p.GetValue(Curriculum), BurnIn = p.GetValue(BurnIn),
+        Prefix = p.GetValue(Prefix),
         Selectivity = p.GetValue(Ablation) switch
         {
             null => SsmSelectivity.Selective,

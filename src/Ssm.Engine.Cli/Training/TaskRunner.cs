@@ -16,14 +16,14 @@ public static class TaskRunner
     /// <paramref name="stderr"/> (or a bar on a terminal), then writes the curve; returns the curve path.
     /// </summary>
     public static string Train(TaskTrainingRun run, TextWriter stderr, long? untilStep = null,
-        bool? interactive = null)
+        bool? interactive = null, CancellationToken stop = default)
     {
         var o = run.Options;
         string what = string.Create(CultureInfo.InvariantCulture,
             $"training {Name(o.Task)}: {run.Model.ParameterCount():N0} parameters, d_model {o.DModel}, "
             + $"{o.Layers} layers, L = {o.TrainLength}{After(o)}, batch {o.Batch}, {o.Steps} steps, "
             + $"lr {o.LearningRate}");
-        return Train(run, what, $"{Name(o.Task)} (seed {o.Seed})", stderr, untilStep, interactive);
+        return Train(run, what, $"{Name(o.Task)} (seed {o.Seed})", stderr, untilStep, interactive, stop);
     }
 
     private static string After(TaskRunOptions o) => o.Curriculum is { } c ? $" after the curriculum {c}" : "";
@@ -32,7 +32,7 @@ public static class TaskRunner
     /// is printed first, evaluation columns of a step (metrics extras) are logged as they arrive, and the curve
     /// (titled <paramref name="title"/>) is written at the end; returns the curve path.</summary>
     public static string Train(TrainingRun run, string description, string title, TextWriter stderr,
-        long? untilStep = null, bool? interactive = null)
+        long? untilStep = null, bool? interactive = null, CancellationToken stop = default)
     {
         long total = run.Trainer.Options.TotalSteps;
         if (run.Resumed) stderr.WriteLine($"resuming {run.Directory} at step {run.Trainer.State.Step}");
@@ -44,7 +44,7 @@ public static class TaskRunner
                 if (m.Extra is { Count: > 0 } extra)
                     p.Log($"step {m.Step}: " + string.Join("  ", extra.Select(kv =>
                         string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4}"))));
-            }, untilStep),
+            }, untilStep, stop),
             interactive ?? (ReferenceEquals(stderr, Console.Error) ? null : false), stderr,
             plainEvery: (int)Math.Max(1, total / 20));
         string csv = Path.Combine(run.Directory, Trainer.MetricsFileName);

@@ -66,6 +66,11 @@ public sealed record TaskRunOptions
     /// without gradient, and the batch starts from the state they leave (0 = from the zero state). It shows the
     /// model the states that long sequences reach, which training on short sequences alone never visits.</summary>
     public int BurnIn { get; init; }
+    /// <summary>Truncated BPTT: each training sequence is drawn <c>Prefix + L</c> tokens long; its first
+    /// <c>Prefix</c> tokens run without gradient and hand their state to the last L, where the loss and the
+    /// gradients are. A task event in the prefix (an induction trigger and its answer) must then be remembered
+    /// across more than L tokens while back-propagation spans only L (0 = whole sequences of length L).</summary>
+    public int Prefix { get; init; }
 
     /// <summary>The effective training length.</summary>
     [JsonIgnore]
@@ -82,11 +87,12 @@ public sealed record TaskRunOptions
             throw new ArgumentException($"[task_run] steps {Steps}, batch {Batch}, d_model {DModel}, layers "
                 + $"{Layers}, d_state {DState} and vocabulary {DataVocabSize} must be positive");
         if (BurnIn < 0) throw new ArgumentException($"[task_run] burn-in {BurnIn} must be >= 0");
+        if (Prefix < 0) throw new ArgumentException($"[task_run] prefix {Prefix} must be >= 0");
         if (!(LearningRate > 0)) throw new ArgumentException($"[task_run] learning rate {LearningRate} must be > 0");
         if (Warmup < 0 || Warmup > Steps)
             throw new ArgumentException($"[task_run] warmup {Warmup} outside 0..{Steps}");
-        _ = Sampler(TrainLength);
-        foreach (var (length, _) in Stages()) _ = Sampler(length);
+        _ = Sampler(Prefix + TrainLength);
+        foreach (var (length, _) in Stages()) _ = Sampler(Prefix + length);
     }
 
     /// <summary>The parsed <see cref="Curriculum"/> stages (length, updates); empty without one.</summary>

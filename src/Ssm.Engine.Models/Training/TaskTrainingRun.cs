@@ -79,10 +79,19 @@ public sealed class TaskTrainingRun : TrainingRun
     /// <inheritdoc/>
     protected override MicroBatchResult NextMicroBatch(Trainer trainer)
     {
-        int length = Options.LengthAt(trainer.State.Step);
-        if (!_samplers.TryGetValue(length, out var sample)) _samplers[length] = sample = Options.Sampler(length);
+        int length = Options.LengthAt(trainer.State.Step), prefix = Options.Prefix;
+        if (!_samplers.TryGetValue(prefix + length, out var sample))
+            _samplers[prefix + length] = sample = Options.Sampler(prefix + length);
         var batch = sample(trainer.DataRandom, Options.Batch);
-        var logits = Model.Forward(batch.InputIds(), BurnIn(trainer.DataRandom));    // (B, L, V_pad)
+        var state = BurnIn(trainer.DataRandom);
+        if (prefix > 0)
+        {
+            // Truncated BPTT: the prefix carries its state (and any task event in it) into the graded window.
+            state ??= Model.NewCache();
+            using (Tape.NoGrad()) Model.Forward(batch.Slice(0, prefix).InputIds(), state);
+            batch = batch.Slice(prefix, length);
+        }
+        var logits = Model.Forward(batch.InputIds(), state);    // (B, L, V_pad)
         return new MicroBatchResult(LanguageModelLoss.MaskedCrossEntropy(logits, batch),
             (long)batch.BatchSize * batch.Length);
     }

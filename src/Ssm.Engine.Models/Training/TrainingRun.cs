@@ -71,11 +71,12 @@ public abstract class TrainingRun
         return model;
     }
 
-    /// <summary>Trains until <paramref name="untilStep"/> (default: the end), then writes the model directory.
+    /// <summary>Trains until <paramref name="untilStep"/> (default: the end) or until <paramref name="stop"/> is
+    /// cancelled (after the update in progress; resumable), then writes the checkpoint and the model directory.
     /// <paramref name="onStep"/> sees each update's metrics (after <see cref="Annotate"/>).</summary>
-    public void Train(Action<TrainingMetrics>? onStep = null, long? untilStep = null)
+    public void Train(Action<TrainingMetrics>? onStep = null, long? untilStep = null, CancellationToken stop = default)
     {
-        Trainer.Run(NextMicroBatch, onStep, untilStep, Annotate);
+        Trainer.Run(NextMicroBatch, onStep, untilStep, Annotate, stop);
         Model.Save(Directory);
     }
 

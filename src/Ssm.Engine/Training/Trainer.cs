@@ -136,7 +136,8 @@ public sealed class Trainer
     /// <see cref="TrainerOptions.MetricsColumns"/> values (periodic evaluation) before the row is written; it must
     /// not draw from <see cref="DataRandom"/>, so a resumed run continues the same curve.</summary>
     public void Run(Func<Trainer, MicroBatchResult> microBatch, Action<TrainingMetrics>? onStep = null,
-        long? untilStep = null, Func<TrainingMetrics, TrainingMetrics>? annotate = null)
+        long? untilStep = null, Func<TrainingMetrics, TrainingMetrics>? annotate = null,
+        CancellationToken stop = default)
     {
         long end = Math.Min(untilStep ?? Options.TotalSteps, Options.TotalSteps);
         MetricsCsvWriter? metrics = Options.RunDirectory is { } dir
@@ -145,7 +146,7 @@ public sealed class Trainer
             : null;
         using (metrics)
         {
-            while (State.Step < end)
+            while (State.Step < end && !stop.IsCancellationRequested)
             {
                 var m = TrainStep(microBatch);
                 if (annotate is not null) m = annotate(m);

@@ -56,6 +56,23 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_PrefixAndTimeLimit_AreStoredAndStopResumably()
+    {
+        string dir = Path.Combine(_root, "prefix");
+        // A 60 µs time limit: the run stops after the update in progress, long before the end, resumably.
+        var (exit, stdout, stderr) = Ssm(["train", "induction-heads", "--steps", "3", "--out", dir, "--prefix", "8",
+            "--time-limit", "0.000001", .. Tiny]);
+        Assert.True(exit == 0, stderr);
+        Assert.Matches(@"\(step [012]/3", stdout);
+        Assert.Equal(8, TaskRunOptions.Load(dir).Prefix);
+        (exit, stdout, stderr) = Ssm("train", "--resume", dir, "--threads", "1");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("(step 3/3", stdout);
+        Assert.Equal(2, Ssm(["train", "induction-heads", "--out", Path.Combine(_root, "y"), "--time-limit", "0"]).Exit);
+        Assert.Equal(2, Ssm(["train", "induction-heads", "--out", Path.Combine(_root, "z"), "--prefix", "-4"]).Exit);
+    }
+
+    [Fact]
     public void Train_AblationLti_StoresAnLtiModel()
     {
         string dir = Path.Combine(_root, "lti");

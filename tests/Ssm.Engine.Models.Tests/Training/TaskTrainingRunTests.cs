@@ -161,6 +161,35 @@ public sealed class TaskTrainingRunTests : IDisposable
     }
 
     [Fact]
+    public void Train_WithPrefix_SeesTheLongSequenceButBackPropagatesOnlyThroughTheWindow()
+    {
+        // Same seed, same draws: a prefix run of P + L tokens and a plain run of length P + L see the same
+        // sequences from the same weights, so their first losses agree; the updates differ because the prefix run
+        // truncates the gradient at the window.
+        var o = Tiny with { Prefix = 24 };
+        var whole = Tiny with { SequenceLength = 24 + 16 };
+        int threads = Par.MaxThreads;
+        Par.MaxThreads = 1;
+        try
+        {
+            TaskTrainingRun.Open(o, Dir("ps")).Train();
+            TaskTrainingRun.Open(o, Dir("pp")).Train(untilStep: 3);
+            TaskTrainingRun.Resume(Dir("pp")).Train();
+            TaskTrainingRun.Open(whole, Dir("whole")).Train(untilStep: 2);
+        }
+        finally
+        {
+            Par.MaxThreads = threads;
+        }
+        Assert.Equal(Curve(Dir("ps")), Curve(Dir("pp")));
+        var truncated = MetricsCsvWriter.Read(Path.Combine(Dir("ps"), Trainer.MetricsFileName));
+        var full = MetricsCsvWriter.Read(Path.Combine(Dir("whole"), Trainer.MetricsFileName + ".partial"));
+        Assert.Equal(full[0].Loss, truncated[0].Loss, 1e-5);
+        Assert.NotEqual(full[0].GradNorm, truncated[0].GradNorm);
+        Assert.Throws<ArgumentException>(() => (Tiny with { Prefix = -1 }).Validate());
+    }
+
+    [Fact]
     public void Open_InitFrom_StartsFromTheOtherRunsWeights()
     {
         var first = TaskTrainingRun.Open(Tiny, Dir("first"));

@@ -70,6 +70,28 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Run_StopRequested_EndsAfterTheCurrentUpdateWithACheckpointThatResumesExactly()
+    {
+        string a = Path.Combine(_root, "straight"), b = Path.Combine(_root, "stopped");
+        Make(a, 1).Run(Regression);
+        using var stop = new CancellationTokenSource();
+        var first = Make(b, 1);
+        first.Run(Regression, m => { if (m.Step == 4) stop.Cancel(); }, stop: stop.Token);
+        Assert.Equal(4, first.State.Step);                        // not 3 (checkpoint step) and not the end
+        Assert.False(File.Exists(Path.Combine(b, Trainer.MetricsFileName)));    // the curve stays partial
+        var resumed = Make(b, 5);
+        Assert.True(resumed.TryResume());
+        Assert.Equal(4, resumed.State.Step);
+        resumed.Run(Regression, stop: CancellationToken.None);
+        Assert.Equal(MetricsCsvWriter.Read(Path.Combine(a, Trainer.MetricsFileName)).Select(r => (r.Step, r.Loss)),
+            MetricsCsvWriter.Read(Path.Combine(b, Trainer.MetricsFileName)).Select(r => (r.Step, r.Loss)));
+
+        var never = Make(null, 1);
+        never.Run(Regression, stop: new CancellationToken(canceled: true));
+        Assert.Equal(0, never.State.Step);
+    }
+
+    [Fact]
     public void Run_Annotate_WritesExtraColumnsAndSurvivesResume()
     {
         string a = Path.Combine(_root, "annotated");

@@ -56,4 +56,21 @@ public sealed class TokenBatch
 
     /// <summary>Mask row <paramref name="b"/>.</summary>
     public ReadOnlySpan<byte> MaskRow(int b) => Mask.AsSpan(b * Length, Length);
+
+    /// <summary>Positions <paramref name="start"/> .. <paramref name="start"/> + <paramref name="length"/> − 1 of
+    /// every row, as a new (B, <paramref name="length"/>) batch (copied).</summary>
+    public TokenBatch Slice(int start, int length)
+    {
+        if (start < 0 || length < 1 || start + length > Length)
+            throw new ArgumentException($"[token_batch] slice {start}..{start + length} outside length {Length}");
+        int n = BatchSize * length;
+        var (inputs, targets, mask) = (new int[n], new int[n], new byte[n]);
+        for (int b = 0; b < BatchSize; b++)
+        {
+            Inputs.AsSpan(b * Length + start, length).CopyTo(inputs.AsSpan(b * length));
+            Targets.AsSpan(b * Length + start, length).CopyTo(targets.AsSpan(b * length));
+            Mask.AsSpan(b * Length + start, length).CopyTo(mask.AsSpan(b * length));
+        }
+        return new TokenBatch(BatchSize, length, inputs, targets, mask);
+    }
 }
