@@ -26,6 +26,21 @@ public sealed class TaskTrainingRunTests : IDisposable
 
     private string Dir(string name) => Path.Combine(_root, name);
 
+    // Bit-identity holds per thread count; one thread keeps the kernels' reductions in a fixed order.
+    private static void OnOneThread(Action body)
+    {
+        int threads = Par.MaxThreads;
+        Par.MaxThreads = 1;
+        try
+        {
+            body();
+        }
+        finally
+        {
+            Par.MaxThreads = threads;
+        }
+    }
+
     // Everything but the timing columns (tokens_per_s, elapsed_s).
     private static string[] Curve(string dir) =>
         [.. File.ReadAllLines(Path.Combine(dir, Trainer.MetricsFileName))
@@ -51,17 +66,7 @@ public sealed class TaskTrainingRunTests : IDisposable
     [Fact]
     public void Resume_AfterAnInterruption_ContinuesTheStraightCurveBitIdentically()
     {
-        // Bit-identity holds per thread count; one thread keeps the kernels' reductions in a fixed order.
-        int threads = Par.MaxThreads;
-        Par.MaxThreads = 1;
-        try
-        {
-            TrainStraightAndSplit();
-        }
-        finally
-        {
-            Par.MaxThreads = threads;
-        }
+        OnOneThread(TrainStraightAndSplit);
     }
 
     private void TrainStraightAndSplit()
@@ -119,18 +124,12 @@ public sealed class TaskTrainingRunTests : IDisposable
     public void Train_WithCurriculum_ResumesBitIdentically()
     {
         var o = Tiny with { Curriculum = "4:2,8:2" };
-        int threads = Par.MaxThreads;
-        Par.MaxThreads = 1;
-        try
+        OnOneThread(() =>
         {
             TaskTrainingRun.Open(o, Dir("cs")).Train();
             TaskTrainingRun.Open(o, Dir("cp")).Train(untilStep: 3);
             TaskTrainingRun.Resume(Dir("cp")).Train();
-        }
-        finally
-        {
-            Par.MaxThreads = threads;
-        }
+        });
         Assert.Equal(Curve(Dir("cs")), Curve(Dir("cp")));
         // A curriculum changes what the first updates see, so the curve differs from the straight run's.
         TaskTrainingRun.Open(Tiny, Dir("straight")).Train();
@@ -141,19 +140,13 @@ public sealed class TaskTrainingRunTests : IDisposable
     public void Train_WithBurnIn_StartsFromThePrefixStateAndResumesBitIdentically()
     {
         var o = Tiny with { BurnIn = 5 };
-        int threads = Par.MaxThreads;
-        Par.MaxThreads = 1;
-        try
+        OnOneThread(() =>
         {
             TaskTrainingRun.Open(o, Dir("bs")).Train();
             TaskTrainingRun.Open(o, Dir("bp")).Train(untilStep: 3);
             TaskTrainingRun.Resume(Dir("bp")).Train();
             TaskTrainingRun.Open(Tiny, Dir("zero")).Train();
-        }
-        finally
-        {
-            Par.MaxThreads = threads;
-        }
+        });
         Assert.Equal(Curve(Dir("bs")), Curve(Dir("bp")));
         // Same initial weights, different starting state: the first loss differs.
         Assert.NotEqual(Curve(Dir("zero"))[1], Curve(Dir("bs"))[1]);
@@ -168,19 +161,13 @@ public sealed class TaskTrainingRunTests : IDisposable
         // truncates the gradient at the window.
         var o = Tiny with { Prefix = 24 };
         var whole = Tiny with { SequenceLength = 24 + 16 };
-        int threads = Par.MaxThreads;
-        Par.MaxThreads = 1;
-        try
+        OnOneThread(() =>
         {
             TaskTrainingRun.Open(o, Dir("ps")).Train();
             TaskTrainingRun.Open(o, Dir("pp")).Train(untilStep: 3);
             TaskTrainingRun.Resume(Dir("pp")).Train();
             TaskTrainingRun.Open(whole, Dir("whole")).Train(untilStep: 2);
-        }
-        finally
-        {
-            Par.MaxThreads = threads;
-        }
+        });
         Assert.Equal(Curve(Dir("ps")), Curve(Dir("pp")));
         var truncated = MetricsCsvWriter.Read(Path.Combine(Dir("ps"), Trainer.MetricsFileName));
         var full = MetricsCsvWriter.Read(Path.Combine(Dir("whole"), Trainer.MetricsFileName + ".partial"));
