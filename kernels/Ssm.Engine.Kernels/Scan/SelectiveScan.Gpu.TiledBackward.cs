@@ -56,6 +56,29 @@ public static partial class SelectiveScan
         }
 
         /// <summary>Floats of checkpoint storage the backward needs.</summary>
+        /// <summary>Offsets of the tiled backward's gradients (A, B, C, D, delta_bias) and of its per-row partial
+        /// sums and checkpoints: reserves them in <paramref name="output"/> and <paramref name="scratch"/>, sets the
+        /// corresponding fields of <paramref name="p"/> (dU, dDelta, dZ when <paramref name="hasZ"/>, dH0, partials,
+        /// checkpoints), and returns the offsets of the reduced gradients.</summary>
+        private static (int A, int B, int C, int D, int Bias) ReserveBackward(ref ScanParams p, in SelectiveScanShape s,
+            TileLayout layout, bool hasZ, HostPack output, HostPack scratch)
+        {
+            int rows = s.Batch * s.Dim, N = s.State, L = s.Length, bdl = checked(rows * L);
+            p.GU = output.Reserve(bdl);
+            p.GDelta = output.Reserve(bdl);
+            p.GZ = output.ReserveIf(hasZ, bdl);
+            p.GH0 = output.Reserve(rows * N);
+            int gA = output.Reserve(s.Dim * N), gB = output.Reserve((int)s.BLength), gC = output.Reserve((int)s.CLength);
+            int gD = output.Reserve(s.Dim), gBias = output.Reserve(s.Dim);
+            p.PA = scratch.Reserve(rows * N);
+            p.PB = scratch.Reserve(s.VariableB ? rows * N * L : rows * N);
+            p.PC = scratch.Reserve(s.VariableC ? rows * N * L : rows * N);
+            p.PD = scratch.Reserve(rows);
+            p.PBias = scratch.Reserve(rows);
+            p.Ck = scratch.Reserve(BackwardCheckpoints(p, layout));
+            return (gA, gB, gC, gD, gBias);
+        }
+
         private static int BackwardCheckpoints(in ScanParams p, TileLayout t) =>
             checked(p.Rows * ((p.Length + t.Tile - 1) / t.Tile) * p.State);
 
