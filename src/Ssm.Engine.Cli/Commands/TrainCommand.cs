@@ -126,6 +126,13 @@ internal sealed class TaskOptionSet
             Description = "Truncated BPTT: sequences are drawn N tokens longer; the first N run without gradient "
                 + "and hand their state to the graded last L tokens",
         };
+        PrefixSampling = new Option<string>("--prefix-sampling")
+        {
+            Description = "How each update's prefix length is drawn: fixed (always N), uniform or log-uniform "
+                + "(in 0..N; log-uniform keeps short windows from the zero state as common as long ones)",
+            DefaultValueFactory = _ => "fixed",
+        };
+        PrefixSampling.AcceptOnlyFromAmong("fixed", "uniform", "log-uniform");
         Threads = new Option<int>("--threads")
         {
             Description = "CPU threads (results are deterministic per thread count)",
@@ -148,6 +155,7 @@ internal sealed class TaskOptionSet
     public Option<string?> Curriculum { get; }
     public Option<int> BurnIn { get; }
     public Option<int> Prefix { get; }
+    public Option<string> PrefixSampling { get; }
     public Option<int> Threads { get; }
 
     public void AddTo(Command cmd)
@@ -155,7 +163,7 @@ internal sealed class TaskOptionSet
         foreach (Option o in new Option[]
                  {
                      Steps, Seed, Out, Ablation, Batch, Lr, DModel, Layers, Length, InitFrom, Curriculum, BurnIn, Prefix,
-                     Threads,
+                     PrefixSampling, Threads,
                  })
             cmd.Options.Add(o);
     }
@@ -175,6 +183,12 @@ internal sealed class TaskOptionSet
         InitFrom = p.GetValue(InitFrom) is { } from ? Path.GetFullPath(from) : null,
         Curriculum = p.GetValue(Curriculum), BurnIn = p.GetValue(BurnIn),
         Prefix = p.GetValue(Prefix),
+        PrefixSampling = p.GetValue(PrefixSampling) switch
+        {
+            "uniform" => Ssm.Engine.Models.Training.PrefixSampling.Uniform,
+            "log-uniform" => Ssm.Engine.Models.Training.PrefixSampling.LogUniform,
+            _ => Ssm.Engine.Models.Training.PrefixSampling.Fixed,
+        },
         Selectivity = p.GetValue(Ablation) switch
         {
             null => SsmSelectivity.Selective,

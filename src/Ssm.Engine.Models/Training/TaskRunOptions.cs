@@ -15,6 +15,18 @@ public enum SyntheticTask
     InductionHeads,
 }
 
+/// <summary>How <see cref="TaskRunOptions"/> draws the no-gradient prefix length of each update.</summary>
+public enum PrefixSampling
+{
+    /// <summary>Always <see cref="TaskRunOptions.Prefix"/> tokens.</summary>
+    Fixed,
+    /// <summary>Uniform in 0..<see cref="TaskRunOptions.Prefix"/>.</summary>
+    Uniform,
+    /// <summary>Log-uniform in 0..<see cref="TaskRunOptions.Prefix"/>: every octave (1–2, 2–4, … tokens) equally
+    /// likely, so short windows from the zero state stay as common as the long ones.</summary>
+    LogUniform,
+}
+
 /// <summary>Everything that defines a task-training run; stored as <c>task.json</c> in the run directory so that
 /// a run can be resumed and evaluated from the directory alone.</summary>
 public sealed record TaskRunOptions
@@ -71,6 +83,8 @@ public sealed record TaskRunOptions
     /// gradients are. A task event in the prefix (an induction trigger and its answer) must then be remembered
     /// across more than L tokens while back-propagation spans only L (0 = whole sequences of length L).</summary>
     public int Prefix { get; init; }
+    /// <summary>How each update's prefix length is drawn (from the data stream, so resumes stay exact).</summary>
+    public PrefixSampling PrefixSampling { get; init; }
 
     /// <summary>The effective training length.</summary>
     [JsonIgnore]
@@ -128,6 +142,16 @@ public sealed record TaskRunOptions
         }
         return TrainLength;
     }
+
+    /// <summary>The prefix length of the next update, drawn by <see cref="PrefixSampling"/> (no draw when
+    /// fixed).</summary>
+    public int DrawPrefix(Ssm.Engine.Training.PhiloxRandom rng) => PrefixSampling switch
+    {
+        PrefixSampling.Uniform => rng.NextInt(0, Prefix + 1),
+        // exp(U·ln(P+2)) lies in [1, P+2): floored and minus one, a length in 0..P, each octave equally likely.
+        PrefixSampling.LogUniform => Math.Min(Prefix, (int)Math.Exp(rng.NextDouble() * Math.Log(Prefix + 2.0)) - 1),
+        _ => Prefix,
+    };
 
     /// <summary>Model vocabulary (before padding).</summary>
     [JsonIgnore]

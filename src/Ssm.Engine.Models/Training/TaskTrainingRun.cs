@@ -14,7 +14,6 @@ namespace Ssm.Engine.Models.Training;
 /// file is written atomically. Opening a directory that already holds a checkpoint resumes it exactly.</summary>
 public sealed class TaskTrainingRun : TrainingRun
 {
-    private readonly Dictionary<int, Func<PhiloxRandom, int, TokenBatch>> _samplers = [];
 
     private TaskTrainingRun(TaskRunOptions options, string directory)
         : base(BuildModel(options), directory, new RunSchedule
@@ -79,10 +78,8 @@ public sealed class TaskTrainingRun : TrainingRun
     /// <inheritdoc/>
     protected override MicroBatchResult NextMicroBatch(Trainer trainer)
     {
-        int length = Options.LengthAt(trainer.State.Step), prefix = Options.Prefix;
-        if (!_samplers.TryGetValue(prefix + length, out var sample))
-            _samplers[prefix + length] = sample = Options.Sampler(prefix + length);
-        var batch = sample(trainer.DataRandom, Options.Batch);
+        int length = Options.LengthAt(trainer.State.Step), prefix = Options.DrawPrefix(trainer.DataRandom);
+        var batch = Options.Sampler(prefix + length)(trainer.DataRandom, Options.Batch);
         var state = BurnIn(trainer.DataRandom);
         if (prefix > 0)
         {

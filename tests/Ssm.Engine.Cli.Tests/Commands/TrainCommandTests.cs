@@ -61,17 +61,19 @@ public sealed class TrainCommandTests : IDisposable
         string dir = Path.Combine(_root, "prefix");
         // A 60 µs time limit on a run far too long to finish: it stops after the update in progress, resumably.
         var (exit, stdout, stderr) = Ssm(["train", "induction-heads", "--steps", "1000000", "--out", dir, "--prefix",
-            "8", "--time-limit", "0.000001", .. Tiny]);
+            "8", "--prefix-sampling", "log-uniform", "--time-limit", "0.000001", .. Tiny]);
         Assert.True(exit == 0, stderr);
         long stopped = long.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"\(step (\d+)/1000000").Groups[1].Value);
         Assert.InRange(stopped, 0, 999_999);
         Assert.True(File.Exists(Path.Combine(dir, "trainer_state.safetensors")));
         Assert.Equal(8, TaskRunOptions.Load(dir).Prefix);
+        Assert.Equal(PrefixSampling.LogUniform, TaskRunOptions.Load(dir).PrefixSampling);
         (exit, stdout, stderr) = Ssm("train", "--resume", dir, "--threads", "1", "--stop-after", $"{stopped + 1}");
         Assert.True(exit == 0, stderr);
         Assert.Contains($"(step {stopped + 1}/1000000", stdout);
         Assert.Equal(2, Ssm(["train", "induction-heads", "--out", Path.Combine(_root, "y"), "--time-limit", "0"]).Exit);
         Assert.Equal(2, Ssm(["train", "induction-heads", "--out", Path.Combine(_root, "z"), "--prefix", "-4"]).Exit);
+        Assert.Equal(2, Ssm(["train", "induction-heads", "--out", Path.Combine(_root, "w"), "--prefix-sampling", "gauss"]).Exit);
     }
 
     [Fact]

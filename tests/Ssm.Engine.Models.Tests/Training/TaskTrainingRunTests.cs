@@ -177,6 +177,22 @@ public sealed class TaskTrainingRunTests : IDisposable
     }
 
     [Fact]
+    public void Train_WithALogUniformPrefix_ResumesBitIdenticallyAndDiffersFromTheFixedPrefix()
+    {
+        var o = Tiny with { Prefix = 24, PrefixSampling = PrefixSampling.LogUniform };
+        OnOneThread(() =>
+        {
+            TaskTrainingRun.Open(o, Dir("ls")).Train();
+            TaskTrainingRun.Open(o, Dir("lp")).Train(untilStep: 3);
+            TaskTrainingRun.Resume(Dir("lp")).Train();
+            TaskTrainingRun.Open(o with { PrefixSampling = PrefixSampling.Fixed }, Dir("fixed")).Train();
+        });
+        Assert.Equal(Curve(Dir("ls")), Curve(Dir("lp")));
+        Assert.Equal(PrefixSampling.LogUniform, TaskRunOptions.Load(Dir("lp")).PrefixSampling);
+        Assert.NotEqual(Curve(Dir("fixed")), Curve(Dir("ls")));
+    }
+
+    [Fact]
     public void Open_InitFrom_StartsFromTheOtherRunsWeights()
     {
         var first = TaskTrainingRun.Open(Tiny, Dir("first"));
