@@ -129,10 +129,11 @@ internal sealed class TaskOptionSet
         PrefixSampling = new Option<string>("--prefix-sampling")
         {
             Description = "How each update's prefix length is drawn: fixed (always N), uniform or log-uniform "
-                + "(in 0..N; log-uniform keeps short windows from the zero state as common as long ones)",
+                + "(in 0..N; log-uniform keeps short windows from the zero state as common as long ones), or mixed "
+                + "(uniform or log-uniform, equally likely)",
             DefaultValueFactory = _ => "fixed",
         };
-        PrefixSampling.AcceptOnlyFromAmong("fixed", "uniform", "log-uniform");
+        PrefixSampling.AcceptOnlyFromAmong("fixed", "uniform", "log-uniform", "mixed");
         Threads = new Option<int>("--threads")
         {
             Description = "CPU threads (results are deterministic per thread count)",
@@ -187,6 +188,7 @@ internal sealed class TaskOptionSet
         {
             "uniform" => Ssm.Engine.Models.Training.PrefixSampling.Uniform,
             "log-uniform" => Ssm.Engine.Models.Training.PrefixSampling.LogUniform,
+            "mixed" => Ssm.Engine.Models.Training.PrefixSampling.Mixed,
             _ => Ssm.Engine.Models.Training.PrefixSampling.Fixed,
         },
         Selectivity = p.GetValue(Ablation) switch

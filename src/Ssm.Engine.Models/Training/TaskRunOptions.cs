@@ -25,6 +25,9 @@ public enum PrefixSampling
     /// <summary>Log-uniform in 0..<see cref="TaskRunOptions.Prefix"/>: every octave (1–2, 2–4, … tokens) equally
     /// likely, so short windows from the zero state stay as common as the long ones.</summary>
     LogUniform,
+    /// <summary>Each update draws uniform or log-uniform with equal chance: the long gaps as an evaluation at N + L
+    /// draws them, and the short windows from the zero state.</summary>
+    Mixed,
 }
 
 /// <summary>Everything that defines a task-training run; stored as <c>task.json</c> in the run directory so that
@@ -150,6 +153,8 @@ public sealed record TaskRunOptions
         PrefixSampling.Uniform => rng.NextInt(0, Prefix + 1),
         // exp(U·ln(P+2)) lies in [1, P+2): floored and minus one, a length in 0..P, each octave equally likely.
         PrefixSampling.LogUniform => Math.Min(Prefix, (int)Math.Exp(rng.NextDouble() * Math.Log(Prefix + 2.0)) - 1),
+        PrefixSampling.Mixed => (this with { PrefixSampling = rng.NextInt(0, 2) == 0
+            ? PrefixSampling.Uniform : PrefixSampling.LogUniform }).DrawPrefix(rng),
         _ => Prefix,
     };
 

@@ -47,4 +47,15 @@ public class TaskRunOptionsTests
         // Half the windows start within 255 tokens of the zero state, which a uniform draw almost never gives.
         Assert.InRange(draws.Count(d => d < 255) / (double)draws.Length, 0.47, 0.53);
     }
+
+    [Fact]
+    public void DrawPrefix_Mixed_HalfUniformHalfLogUniform()
+    {
+        const int prefix = 65534;
+        var draws = Draws(PrefixSampling.Mixed, prefix, 32_000, out _);
+        Assert.All(draws, d => Assert.InRange(d, 0, prefix));
+        // Short windows: ½ · ½ (log-uniform) + ½ · 255/65535 (uniform) ≈ 0.25; long: ½ · ½ + ½ · 1/16 ≈ 0.28.
+        Assert.InRange(draws.Count(d => d < 255) / (double)draws.Length, 0.23, 0.27);
+        Assert.InRange(draws.Count(d => d >= 32767) / (double)draws.Length, 0.26, 0.30);
+    }
 }
