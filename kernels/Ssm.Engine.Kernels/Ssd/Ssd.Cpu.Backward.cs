@@ -59,7 +59,7 @@ public static partial class Ssd
             var w = bw.W;
             int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
             int stateOff = (b * s.H + h) * P * s.N;
-            bool withY = c.Z is not null, wide = WideSweeps(c);
+            bool withY = c.Z is not null, wide = WideSweeps(c), head = HeadSweeps(c);
             // The shared token preparation without the gate (filled by PrepareGates in one vector pass).
             Core cz = withY ? c with { Z = null } : c;
             LoadState(c, b, h, 0, pp, w);
@@ -80,16 +80,25 @@ public static partial class Ssd
                     for (int n = 0; n < s.N; n += 4)
                     {
                         int rows = Math.Min(4, s.N - n);
-                        new Span<float>(part, tb * 4 * v).Clear();
-                        if (wide && rows == 4)
-                            for (int pt = 0; pt < pp; pt += WideP)
-                                SweepForwardWide(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
-                                    ct + n, stride, tb, part, 4 * v, withY);
+                        if (head && rows == 4)
+                        {
+                            SweepForwardHead(st + n * pp, u, gy, y, a0, lamEnd, bt + n, ct + n, stride, tb, part,
+                                withY);
+                            ReduceWide(part, tb * 4, sums);
+                        }
                         else
-                            for (int pt = 0; pt < pp; pt += 2 * v)
-                                SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n, ct + n,
-                                    stride, tb, part, 4 * v, rows, withY);
-                        ReduceLanes(part, tb * 4, sums);
+                        {
+                            new Span<float>(part, tb * 4 * v).Clear();
+                            if (wide && rows == 4)
+                                for (int pt = 0; pt < pp; pt += WideP)
+                                    SweepForwardWide(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
+                                        ct + n, stride, tb, part, 4 * v, withY);
+                            else
+                                for (int pt = 0; pt < pp; pt += 2 * v)
+                                    SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
+                                        ct + n, stride, tb, part, 4 * v, rows, withY);
+                            ReduceLanes(part, tb * 4, sums);
+                        }
                         for (int i = 0; i < tb; i++)
                         {
                             float* dci = dcAcc + (bt - bm) + i * stride + n, ci = ct + i * stride + n;
@@ -150,16 +159,24 @@ public static partial class Ssd
                     for (int n = 0; n < s.N; n += 4)
                     {
                         int rows = Math.Min(4, s.N - n);
-                        new Span<float>(part, tb * 4 * v).Clear();
-                        if (wide && rows == 4)
-                            for (int pt = 0; pt < pp; pt += WideP)
-                                SweepReverseWide(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
-                                    ct + n, stride, tb, part, 4 * v);
+                        if (head && rows == 4)
+                        {
+                            SweepReverseHead(st + n * pp, u, gy, du, anEnd, gam0, bt + n, ct + n, stride, tb, part);
+                            ReduceWide(part, tb * 4, sums);
+                        }
                         else
-                            for (int pt = 0; pt < pp; pt += 2 * v)
-                                SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
-                                    ct + n, stride, tb, part, 4 * v, rows);
-                        ReduceLanes(part, tb * 4, sums);
+                        {
+                            new Span<float>(part, tb * 4 * v).Clear();
+                            if (wide && rows == 4)
+                                for (int pt = 0; pt < pp; pt += WideP)
+                                    SweepReverseWide(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0,
+                                        bt + n, ct + n, stride, tb, part, 4 * v);
+                            else
+                                for (int pt = 0; pt < pp; pt += 2 * v)
+                                    SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
+                                        ct + n, stride, tb, part, 4 * v, rows);
+                            ReduceLanes(part, tb * 4, sums);
+                        }
                         for (int i = 0; i < tb; i++)
                         {
                             float* dbi = dbAcc + (bt - bm) + i * stride + n;

@@ -40,7 +40,7 @@ public static partial class Ssd
                 W = new Scratch(s.N, pp, TokenBlock);
                 Gy = new float[TokenBlock * pp];
                 Du = new float[TokenBlock * pp];
-                Part = new float[TokenBlock * 4 * Lanes];
+                Part = new float[TokenBlock * 4 * Math.Max(Lanes, HeadP / 4)];   // 8-lane or whole-head partials
                 Sums = new float[TokenBlock * 4];
                 CDots = new float[TokenBlock];
                 ANext = new float[TokenBlock];

@@ -65,6 +65,13 @@ public class SsdPropertyTests
         BackwardMatchesReference(sp);
     }, tests: 20, gen: SsdSpec.Gen(maxL: 24, maxP: 40, minP: 17));
 
+    /// <summary>P of 49..64 pads to one 64-lane head (padding is to two 256-bit vectors), where AVX-512 machines
+    /// take the whole-head backward tiles for every 4 state rows (the remainder rows, and other machines, the
+    /// general tiles): both must agree with the reference.</summary>
+    [Fact]
+    public void ReferenceEqualsCpu_WholeHeadBackward() => Check(18, BackwardMatchesReference,
+        tests: 12, gen: SsdSpec.Gen(maxL: 24, maxP: 64, minP: 49));
+
     private static void ForwardMatchesReference(SsdSpec sp)
     {
         var x = sp.Inputs();
