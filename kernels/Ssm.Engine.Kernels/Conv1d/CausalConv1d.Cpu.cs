@@ -54,9 +54,12 @@ public static partial class CausalConv1d
                 // Parallel over channels so each worker owns dWeight[d, :] and dBias[d] (no reduction needed).
                 RowParallel.For(D, (long)s.Rows * L * K, o.Threads, (d0, d1) =>
                 {
-                    var g = new float[Math.Max(L, 1)];
+                    // g[3..] starts on a 64-byte boundary: the K = 4 pass stores g from t = 3 in 512-bit vectors.
+                    var g = new float[Math.Max(L, 1) + 16];
                     var dh = new float[Math.Max(H, 1)];
-                    fixed (float* pg = g, pdh = dh)
+                    fixed (float* pg0 = g, pdh = dh)
+                    {
+                        float* pg = pg0 + (16 - (int)(((nint)(pg0 + 3) & 63) >> 2)) % 16;
                         for (int d = d0; d < d1; d++)
                         {
                             float* dw = (float*)adw + d * K;
@@ -74,6 +77,7 @@ public static partial class CausalConv1d
                             }
                             if (adb != 0) ((float*)adb)[d] = db;
                         }
+                    }
                 });
             }
         }

@@ -66,25 +66,35 @@ public static partial class CausalConv1d
         }
     }
 
-    /// <summary>The K = 4 body of <see cref="ForwardRow"/> on 512-bit vectors from t; returns where it
-    /// stopped.</summary>
+    /// <summary>The K = 4 body of <see cref="ForwardRow"/> on 512-bit vectors from t; returns where it stopped
+    /// (L when at least one vector fits). The stores are 64-byte aligned: the first vector is stored where it falls
+    /// and the loop goes on from the next aligned output, and a last vector ending at L covers the tail; the
+    /// overlapping outputs are recomputed by the same lane-wise arithmetic, so every output has the same bits
+    /// wherever the row lies in memory. (A misaligned 512-bit store writes two cache lines.)</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int ForwardK4Wide(float* xs, int t, int L, float* w, float bias, float* y, bool silu)
     {
+        if (L - t < 16) return t;
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]);
         Vector512<float> w3 = Vector512.Create(w[3]), vb = Vector512.Create(bias);
         Vector512<float> nl2e = Vector512.Create(-KernelMath.Log2E);
-        for (; t + 16 <= L; t += 16)
-        {
-            var a = Vector512.FusedMultiplyAdd(w0, Vector512.Load(xs + t), vb);
-            var c = w1 * Vector512.Load(xs + t + 1);
-            a = Vector512.FusedMultiplyAdd(w2, Vector512.Load(xs + t + 2), a);
-            c = Vector512.FusedMultiplyAdd(w3, Vector512.Load(xs + t + 3), c);
-            a += c;
-            if (silu) a /= Vector512<float>.One + KernelMath.Exp2(a * nl2e);
-            Vector512.Store(a, y + t);
-        }
-        return t;
+        Vector512.Store(K4(xs + t, w0, w1, w2, w3, vb, nl2e, silu), y + t);
+        t += 16 - (int)(((nint)(y + t) & 63) >> 2);   // y + t is m floats past a 64-byte boundary
+        for (; t + 16 <= L; t += 16) Vector512.Store(K4(xs + t, w0, w1, w2, w3, vb, nl2e, silu), y + t);
+        if (t < L) Vector512.Store(K4(xs + L - 16, w0, w1, w2, w3, vb, nl2e, silu), y + L - 16);
+        return L;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> K4(float* xt, Vector512<float> w0, Vector512<float> w1,
+        Vector512<float> w2, Vector512<float> w3, Vector512<float> vb, Vector512<float> nl2e, bool silu)
+    {
+        var a = Vector512.FusedMultiplyAdd(w0, Vector512.Load(xt), vb);
+        var c = w1 * Vector512.Load(xt + 1);
+        a = Vector512.FusedMultiplyAdd(w2, Vector512.Load(xt + 2), a);
+        c = Vector512.FusedMultiplyAdd(w3, Vector512.Load(xt + 3), c);
+        a += c;
+        return silu ? a / (Vector512<float>.One + KernelMath.Exp2(a * nl2e)) : a;
     }
 
     /// <summary>Backward of one row: g = dy·act'(pre) (into scratch g), dx[t] = Σ_k w[k]·g[t+H−k], dhead[j] (H values,
@@ -103,16 +113,17 @@ public static partial class CausalConv1d
         if (K == 4)
         {
             Vector<float> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]);
-            if (Vector512.IsHardwareAccelerated)
+            if (Vector512.IsHardwareAccelerated && body >= 16)
             {
+                // Aligned stores as in ForwardK4Wide: the first vector where it falls, then from the next aligned
+                // output, and a last vector ending at body; the overlaps are recomputed with the same bits.
                 Vector512<float> v0 = Vector512.Create(w[0]), v1 = Vector512.Create(w[1]);
                 Vector512<float> v2 = Vector512.Create(w[2]), v3 = Vector512.Create(w[3]);
-                for (; t + 16 <= body; t += 16)
-                {
-                    var a = Vector512.FusedMultiplyAdd(v0, Vector512.Load(gs0 + t), v1 * Vector512.Load(gs0 + t - 1));
-                    a = Vector512.FusedMultiplyAdd(v2, Vector512.Load(gs0 + t - 2), a);
-                    Vector512.Store(Vector512.FusedMultiplyAdd(v3, Vector512.Load(gs0 + t - 3), a), dx + t);
-                }
+                Vector512.Store(TransposedK4(gs0, v0, v1, v2, v3), dx);
+                for (t = 16 - (int)(((nint)dx & 63) >> 2); t + 16 <= body; t += 16)
+                    Vector512.Store(TransposedK4(gs0 + t, v0, v1, v2, v3), dx + t);
+                if (t < body) Vector512.Store(TransposedK4(gs0 + body - 16, v0, v1, v2, v3), dx + body - 16);
+                t = body;
             }
             for (; t + V <= body; t += V)
             {
@@ -131,6 +142,16 @@ public static partial class CausalConv1d
         for (; t < L; t++) dx[t] = TransposedTap(g, L, w, K, t + H);
         for (int j = 0; j < H; j++) dhead[j] = TransposedTap(g, L, w, K, j);
         return db;
+    }
+
+    // Σ_k w[k]·g[t−k] for 16 outputs t (gt points at g[t + H]).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> TransposedK4(float* gt, Vector512<float> v0, Vector512<float> v1,
+        Vector512<float> v2, Vector512<float> v3)
+    {
+        var a = Vector512.FusedMultiplyAdd(v0, Vector512.Load(gt), v1 * Vector512.Load(gt - 1));
+        a = Vector512.FusedMultiplyAdd(v2, Vector512.Load(gt - 2), a);
+        return Vector512.FusedMultiplyAdd(v3, Vector512.Load(gt - 3), a);
     }
 
     /// <summary>Multi-pass form for any K: g = dy·act'(pre) into g, then dw[k] += g·xp[·+k] as K dot
