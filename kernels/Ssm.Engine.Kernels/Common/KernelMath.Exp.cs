@@ -7,6 +7,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ssm.Engine.Kernels.Common;
 
@@ -46,6 +47,20 @@ public static partial class KernelMath
     public static Vector512<float> Exp2(Vector512<float> x)
     {
         x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Exp2Lo)), Vector512.Create(Exp2Hi));
+        if (Avx512F.IsSupported)
+        {
+            // The same n, f and polynomial in fewer instructions: vrndscaleps rounds to nearest even (as the
+            // shifter does) and vscalefps multiplies by 2^n exactly, as the exponent-bit product does.
+            Vector512<float> n = Avx512F.RoundScale(x, 0);
+            Vector512<float> r = x - n;
+            Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
+            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P2));
+            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P3));
+            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P4));
+            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P5));
+            q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
+            return Avx512F.Scale(q, n);
+        }
         Vector512<float> t = x + Vector512.Create(Shifter);
         Vector512<float> f = x - (t - Vector512.Create(Shifter));
         Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), f, Vector512.Create(P1));
