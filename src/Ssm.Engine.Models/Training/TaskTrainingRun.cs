@@ -14,6 +14,9 @@ namespace Ssm.Engine.Models.Training;
 /// file is written atomically. Opening a directory that already holds a checkpoint resumes it exactly.</summary>
 public sealed class TaskTrainingRun : TrainingRun
 {
+    /// <summary>Tokens per no-gradient forward call over a <see cref="TaskRunOptions.Prefix"/> (the state carries
+    /// across the pieces).</summary>
+    internal const int PrefixPiece = 4096;
 
     private TaskTrainingRun(TaskRunOptions options, string directory)
         : base(BuildModel(options), directory, new RunSchedule
@@ -84,8 +87,12 @@ public sealed class TaskTrainingRun : TrainingRun
         if (prefix > 0)
         {
             // Truncated BPTT: the prefix carries its state (and any task event in it) into the graded window.
+            // In pieces of PrefixPiece tokens: one forward over a 65,536-token prefix would materialise every
+            // intermediate (B, N, ·) tensor at full length (tens of GB at batch 16).
             state ??= Model.NewCache();
-            using (Tape.NoGrad()) Model.Forward(batch.Slice(0, prefix).InputIds(), state);
+            using (Tape.NoGrad())
+                for (int p0 = 0; p0 < prefix; p0 += PrefixPiece)
+                    Model.Forward(batch.Slice(p0, Math.Min(PrefixPiece, prefix - p0)).InputIds(), state);
             batch = batch.Slice(prefix, length);
         }
         var logits = Model.Forward(batch.InputIds(), state);    // (B, L, V_pad)

@@ -153,14 +153,16 @@ public sealed class TaskTrainingRunTests : IDisposable
         Assert.Throws<ArgumentException>(() => (Tiny with { BurnIn = -1 }).Validate());
     }
 
-    [Fact]
-    public void Train_WithPrefix_SeesTheLongSequenceButBackPropagatesOnlyThroughTheWindow()
+    [Theory]
+    [InlineData(24)]
+    [InlineData(TaskTrainingRun.PrefixPiece + 24)]   // the prefix runs in two pieces, carrying the state
+    public void Train_WithPrefix_SeesTheLongSequenceButBackPropagatesOnlyThroughTheWindow(int prefix)
     {
         // Same seed, same draws: a prefix run of P + L tokens and a plain run of length P + L see the same
         // sequences from the same weights, so their first losses agree; the updates differ because the prefix run
         // truncates the gradient at the window.
-        var o = Tiny with { Prefix = 24 };
-        var whole = Tiny with { SequenceLength = 24 + 16 };
+        var o = Tiny with { Prefix = prefix };
+        var whole = Tiny with { SequenceLength = prefix + 16 };
         OnOneThread(() =>
         {
             TaskTrainingRun.Open(o, Dir("ps")).Train();
