@@ -3,7 +3,9 @@
 // Range reduction: x = n + f, n = round(x), f in [-1/2, 1/2]; 2^f by the Cephes exp2f polynomial
 // (relative error about 1.7e-7, i.e. 1-2 ulp); 2^n built in the exponent bits. Inputs are clamped to
 // [-126.49, 127.49], so results below 2^-126.49 are returned as that (normal) value instead of a
-// denormal or 0; the difference is below 1e-38 absolute.
+// denormal or 0; the difference is below 1e-38 absolute. The 512-bit form on AVX-512 builds 2^n with vscalefps,
+// which overflows correctly, so it clamps only from below: above 2^128 it returns +∞ where the other forms
+// return 2^127.49 (the same bits everywhere below 127.49).
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -46,11 +48,12 @@ public static partial class KernelMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp2(Vector512<float> x)
     {
-        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Exp2Lo)), Vector512.Create(Exp2Hi));
         if (Avx512F.IsSupported)
         {
+            x = Vector512.MaxNative(x, Vector512.Create(Exp2Lo));
             // The same n, f and polynomial in fewer instructions: vrndscaleps rounds to nearest even (as the
-            // shifter does) and vscalefps multiplies by 2^n exactly, as the exponent-bit product does.
+            // shifter does) and vscalefps multiplies by 2^n exactly, as the exponent-bit product does, and gives
+            // +∞ on overflow (so no upper clamp).
             Vector512<float> n = Avx512F.RoundScale(x, 0);
             Vector512<float> r = x - n;
             Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
@@ -61,6 +64,7 @@ public static partial class KernelMath
             q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
             return Avx512F.Scale(q, n);
         }
+        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Exp2Lo)), Vector512.Create(Exp2Hi));
         Vector512<float> t = x + Vector512.Create(Shifter);
         Vector512<float> f = x - (t - Vector512.Create(Shifter));
         Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), f, Vector512.Create(P1));
