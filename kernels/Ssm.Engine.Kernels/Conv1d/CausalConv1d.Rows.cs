@@ -106,6 +106,7 @@ public static partial class CausalConv1d
         int H = K - 1, V = Vector<float>.Count, t;
         float db = K == 4 ? GradAndWeightsK4(head, x, L, w, bias, dy, silu, g, dw)
             : GradAndWeights(head, x, L, w, K, bias, dy, silu, g, dw);
+        if (K == 4 && !silu) g = dy;   // without the activation g = dy, which the K = 4 pass does not copy
         // dx[t] = Σ_k w[k]·g[t+H−k]; all taps in range while t + H < L.
         int body = Math.Max(0, L - H);
         t = 0;
@@ -189,7 +190,8 @@ public static partial class CausalConv1d
     }
 
     /// <summary>One fused pass for K = 4: per lane block, recompute pre from the four shifted x windows, form
-    /// g = dy·silu'(pre) (or dy), store g and accumulate dw[k] += g·x[t−3+k] and Σ g in registers.</summary>
+    /// g = dy·silu'(pre) (or dy), store g (only with SiLU: otherwise g is dy) and accumulate dw[k] += g·x[t−3+k]
+    /// and Σ g in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float GradAndWeightsK4(float* head, float* x, int L, float* w, float bias, float* dy,
         bool silu, float* g, float* dw)
@@ -203,7 +205,7 @@ public static partial class CausalConv1d
             float x2 = Xp(head, x, H, t + 2), x3 = Xp(head, x, H, t + 3);
             float gt = dy[t];
             if (silu) gt *= KernelMath.SiluGrad(bias + w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3);
-            g[t] = gt;
+            if (silu) g[t] = gt;
             s0 += gt * x0; s1 += gt * x1; s2 += gt * x2; s3 += gt * x3; sb += gt;
         }
         float* xs = x - H;
@@ -223,7 +225,7 @@ public static partial class CausalConv1d
                 var sg = one / (one + ExpVec(-pre));
                 gv = gv * sg * Vector.FusedMultiplyAdd(pre, one - sg, one);
             }
-            Vector.Store(gv, g + t);
+            if (silu) Vector.Store(gv, g + t);
             a0 = Vector.FusedMultiplyAdd(gv, x0, a0);
             a1 = Vector.FusedMultiplyAdd(gv, x1, a1);
             a2 = Vector.FusedMultiplyAdd(gv, x2, a2);
@@ -235,7 +237,7 @@ public static partial class CausalConv1d
             float x0 = xs[t], x1 = xs[t + 1], x2 = xs[t + 2], x3 = xs[t + 3];
             float gt = dy[t];
             if (silu) gt *= KernelMath.SiluGrad(bias + w[0] * x0 + w[1] * x1 + w[2] * x2 + w[3] * x3);
-            g[t] = gt;
+            if (silu) g[t] = gt;
             s0 += gt * x0; s1 += gt * x1; s2 += gt * x2; s3 += gt * x3; sb += gt;
         }
         dw[0] += s0 + Vector.Sum(a0);
@@ -267,7 +269,7 @@ public static partial class CausalConv1d
                 var sg = one / (one + KernelMath.Exp2(pre * nl2e));
                 gv = gv * sg * Vector512.FusedMultiplyAdd(pre, one - sg, one);
             }
-            Vector512.Store(gv, g + t);
+            if (silu) Vector512.Store(gv, g + t);
             a0 = Vector512.FusedMultiplyAdd(gv, x0, a0);
             a1 = Vector512.FusedMultiplyAdd(gv, x1, a1);
             a2 = Vector512.FusedMultiplyAdd(gv, x2, a2);
