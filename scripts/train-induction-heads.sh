@@ -6,9 +6,11 @@
 # Every stage is one `ssm train induction-heads` run that starts from the previous stage's weights
 # (--init-from): a short-length start (the demo's settings, L = 64), then L = 256, then truncated BPTT with
 # prefixes of 32,768, 49,152 and 65,536 untracked tokens before each 256-token graded window (--prefix), so
-# that a trigger and its answer may lie up to prefix + 256 tokens before the query. Then `ssm eval-task` on
-# 1,000 fresh sequences at 256, 4,096, 16,384 and 65,536 tokens. About 45 minutes of training and
-# 16 minutes of evaluation on 2 cores. Set SSM to the ssm binary to use (default: dotnet run of the CLI).
+# that a trigger and its answer may lie up to prefix + 256 tokens before the query; the last two stages draw
+# the prefix length per update (--prefix-sampling): log-uniformly in 0..65,536, so short gaps from the zero
+# state are trained beside the long ones, then uniform or log-uniform with equal chance, which restores the
+# longest gaps. Then `ssm eval-task` on 1,000 fresh sequences at 256, 4,096, 16,384 and 65,536 tokens. About
+# 45 minutes of training and 16 minutes of evaluation on 2 cores (docs/results.md). Set SSM to the ssm binary to use (default: dotnet run of the CLI).
 # A stage whose run directory is complete is skipped, and a stopped stage resumes, so the script can be rerun.
 set -euo pipefail
 
@@ -39,6 +41,8 @@ stage s2-length256 s1-length64  --batch 32 --lr 1e-3 --steps 1300
 stage s3-prefix32k s2-length256 --prefix 32768 --batch 8 --lr 1e-3 --steps 120
 stage s4-prefix48k s3-prefix32k --prefix 49152 --batch 8 --lr 1e-3 --steps 80
 stage s5-prefix64k s4-prefix48k --prefix 65536 --batch 8 --lr 5e-4 --steps 150
+stage s6-loguniform s5-prefix64k --prefix 65536 --prefix-sampling log-uniform --batch 16 --lr 2e-4 --steps 500
+stage s7-mixed s6-loguniform    --prefix 65536 --prefix-sampling mixed --batch 16 --lr 1e-4 --steps 200
 
-"${ssm[@]}" eval-task "$out/s5-prefix64k" --lengths 256,4096,16384,65536 --sequences 1000 --batch 100 \
+"${ssm[@]}" eval-task "$out/s7-mixed" --lengths 256,4096,16384,65536 --sequences 1000 --batch 100 \
     | tee "$out/eval.txt"
