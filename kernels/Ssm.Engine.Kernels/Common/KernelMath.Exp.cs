@@ -43,8 +43,9 @@ public static partial class KernelMath
         return p * Vector.As<int, float>(scale);
     }
 
-    /// <summary>2^x per lane of a 512-bit vector: the same steps and constants as the
-    /// <see cref="Vector{T}"/> form (one register holds a whole N = 16 state row).</summary>
+    /// <summary>2^x per lane of a 512-bit vector: the same constants and, below 2^127.49, the same bits as the
+    /// <see cref="Vector{T}"/> form (one register holds a whole N = 16 state row); +∞ above 2^128 on AVX-512.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp2(Vector512<float> x)
     {
@@ -55,26 +56,25 @@ public static partial class KernelMath
             // shifter does) and vscalefps multiplies by 2^n exactly, as the exponent-bit product does, and gives
             // +∞ on overflow (so no upper clamp).
             Vector512<float> n = Avx512F.RoundScale(x, 0);
-            Vector512<float> r = x - n;
-            Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P2));
-            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P3));
-            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P4));
-            q = Vector512.FusedMultiplyAdd(q, r, Vector512.Create(P5));
-            q = Vector512.FusedMultiplyAdd(q, r, Vector512<float>.One);
-            return Avx512F.Scale(q, n);
+            return Avx512F.Scale(Exp2Fraction(x - n), n);
         }
         x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Exp2Lo)), Vector512.Create(Exp2Hi));
         Vector512<float> t = x + Vector512.Create(Shifter);
         Vector512<float> f = x - (t - Vector512.Create(Shifter));
+        Vector512<int> scale = Vector512.ShiftLeft(t.AsInt32(), 23) + Vector512.Create(ExponentBias);
+        return Exp2Fraction(f) * scale.AsSingle();
+    }
+
+    /// <summary>2^f for f in [−½, ½] (the polynomial of both 512-bit paths).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp2Fraction(Vector512<float> f)
+    {
         Vector512<float> p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), f, Vector512.Create(P1));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P2));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P3));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P4));
         p = Vector512.FusedMultiplyAdd(p, f, Vector512.Create(P5));
-        p = Vector512.FusedMultiplyAdd(p, f, Vector512<float>.One);
-        Vector512<int> scale = Vector512.ShiftLeft(t.AsInt32(), 23) + Vector512.Create(ExponentBias);
-        return p * scale.AsSingle();
+        return Vector512.FusedMultiplyAdd(p, f, Vector512<float>.One);
     }
 
     /// <summary>2^x for one value, with the same polynomial and clamping as the vector form.</summary>
