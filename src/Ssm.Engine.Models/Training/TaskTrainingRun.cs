@@ -70,12 +70,25 @@ public sealed class TaskTrainingRun : TrainingRun
     private InferenceCache? BurnIn(PhiloxRandom rng)
     {
         if (Options.BurnIn == 0) return null;
-        var ids = new int[Options.Batch * Options.BurnIn];
+        int n = Options.Batch * Options.BurnIn;
+        var ids = new int[n];
         for (int i = 0; i < ids.Length; i++) ids[i] = rng.NextInt(0, Options.DataVocabSize);
+        var targets = new int[n];
+        Array.Fill(targets, TokenBatch.IgnoreIndex);
         var cache = Model.NewCache();
-        using (Tape.NoGrad())
-            Model.Forward(Tensor.FromArray(ids, Options.Batch, Options.BurnIn), cache);
+        Advance(new TokenBatch(Options.Batch, Options.BurnIn, ids, targets, new byte[n]), Options.BurnIn, cache);
         return cache;
+    }
+
+    /// <summary>Runs the first <paramref name="count"/> tokens of every row through the model without gradient,
+    /// advancing <paramref name="state"/>, in pieces of <see cref="PrefixPiece"/> tokens: one forward over a
+    /// 65,536-token prefix would materialise every intermediate tensor at full length (tens of GB at batch 16).
+    /// </summary>
+    private void Advance(TokenBatch batch, int count, InferenceCache state)
+    {
+        using (Tape.NoGrad())
+            for (int p0 = 0; p0 < count; p0 += PrefixPiece)
+                Model.Forward(batch.Slice(p0, Math.Min(PrefixPiece, count - p0)).InputIds(), state);
     }
 
     /// <inheritdoc/>
@@ -87,12 +100,8 @@ public sealed class TaskTrainingRun : TrainingRun
         if (prefix > 0)
         {
             // Truncated BPTT: the prefix carries its state (and any task event in it) into the graded window.
-            // In pieces of PrefixPiece tokens: one forward over a 65,536-token prefix would materialise every
-            // intermediate (B, N, ·) tensor at full length (tens of GB at batch 16).
             state ??= Model.NewCache();
-            using (Tape.NoGrad())
-                for (int p0 = 0; p0 < prefix; p0 += PrefixPiece)
-                    Model.Forward(batch.Slice(p0, Math.Min(PrefixPiece, prefix - p0)).InputIds(), state);
+            Advance(batch, prefix, state);
             batch = batch.Slice(prefix, length);
         }
         var logits = Model.Forward(batch.InputIds(), state);    // (B, L, V_pad)
