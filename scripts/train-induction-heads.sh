@@ -9,8 +9,10 @@
 # that a trigger and its answer may lie up to prefix + 256 tokens before the query; the last two stages draw
 # the prefix length per update (--prefix-sampling): log-uniformly in 0..65,536, so short gaps from the zero
 # state are trained beside the long ones, then uniform or log-uniform with equal chance, which restores the
-# longest gaps. Then `ssm eval-task` on 1,000 fresh sequences at 256, 4,096, 16,384 and 65,536 tokens. About
-# 45 minutes of training and 16 minutes of evaluation on 2 cores (docs/results.md). Set SSM to the ssm binary to use (default: dotnet run of the CLI).
+# longest gaps (two such stages). Then `ssm eval-task` on 1,000 fresh sequences at 256, 4,096, 16,384 and
+# 65,536 tokens. About 45 minutes of training and 16 minutes of evaluation on 2 cores. Measured end to end
+# (docs/results.md): 100 % at 256, 4,096 and 16,384, but 94.1 % at 65,536, below the 99 % goal that the
+# documented chain with early-stopped stages reaches. Set SSM to the ssm binary to use (default: dotnet run of the CLI).
 # A stage whose run directory is complete is skipped, and a stopped stage resumes, so the script can be rerun.
 set -euo pipefail
 
@@ -43,6 +45,7 @@ stage s4-prefix48k s3-prefix32k --prefix 49152 --batch 8 --lr 1e-3 --steps 80
 stage s5-prefix64k s4-prefix48k --prefix 65536 --batch 8 --lr 5e-4 --steps 150
 stage s6-loguniform s5-prefix64k --prefix 65536 --prefix-sampling log-uniform --batch 16 --lr 2e-4 --steps 500
 stage s7-mixed s6-loguniform    --prefix 65536 --prefix-sampling mixed --batch 16 --lr 1e-4 --steps 200
+stage s8-mixed s7-mixed         --prefix 65536 --prefix-sampling mixed --batch 16 --lr 1e-4 --steps 200
 
-"${ssm[@]}" eval-task "$out/s7-mixed" --lengths 256,4096,16384,65536 --sequences 1000 --batch 100 \
+"${ssm[@]}" eval-task "$out/s8-mixed" --lengths 256,4096,16384,65536 --sequences 1000 --batch 100 \
     | tee "$out/eval.txt"
