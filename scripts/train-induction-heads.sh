@@ -6,13 +6,14 @@
 # Every stage is one `ssm train induction-heads` run that starts from the previous stage's weights
 # (--init-from): a short-length start (the demo's settings, L = 64), then L = 256, then truncated BPTT with
 # prefixes of 32,768, 49,152 and 65,536 untracked tokens before each 256-token graded window (--prefix), so
-# that a trigger and its answer may lie up to prefix + 256 tokens before the query; the last two stages draw
+# that a trigger and its answer may lie up to prefix + 256 tokens before the query; the last three stages draw
 # the prefix length per update (--prefix-sampling): log-uniformly in 0..65,536, so short gaps from the zero
 # state are trained beside the long ones, then uniform or log-uniform with equal chance, which restores the
 # longest gaps (two such stages). Then `ssm eval-task` on 1,000 fresh sequences at 256, 4,096, 16,384 and
 # 65,536 tokens. About 45 minutes of training and 16 minutes of evaluation on 2 cores. Measured end to end
 # (docs/results.md): 100 % at 256, 4,096 and 16,384, but 94.1 % at 65,536, below the 99 % goal that the
-# documented chain with early-stopped stages reaches. Set SSM to the ssm binary to use (default: dotnet run of the CLI).
+# documented chain with early-stopped stages reaches. Set SSM to the ssm binary to use (default: dotnet run
+# of the CLI).
 # A stage whose run directory is complete is skipped, and a stopped stage resumes, so the script can be rerun.
 set -euo pipefail
 
