@@ -55,7 +55,6 @@ public static partial class SelectiveScan
                 BackwardTiledKernel)(device.Stream, config, a, o, w, p);
         }
 
-        /// <summary>Floats of checkpoint storage the backward needs.</summary>
         /// <summary>Offsets of the tiled backward's gradients (A, B, C, D, delta_bias) and of its per-row partial
         /// sums and checkpoints: reserves them in <paramref name="output"/> and <paramref name="scratch"/>, sets the
         /// corresponding fields of <paramref name="p"/> (dU, dDelta, dZ when <paramref name="hasZ"/>, dH0, partials,
@@ -79,6 +78,7 @@ public static partial class SelectiveScan
             return (gA, gB, gC, gD, gBias);
         }
 
+        /// <summary>Floats of checkpoint storage the backward needs.</summary>
         private static int BackwardCheckpoints(in ScanParams p, TileLayout t) =>
             checked(p.Rows * ((p.Length + t.Tile - 1) / t.Tile) * p.State);
 
