@@ -133,7 +133,7 @@ internal sealed class TaskOptionSet
                 + "(uniform or log-uniform, equally likely)",
             DefaultValueFactory = _ => "fixed",
         };
-        PrefixSampling.AcceptOnlyFromAmong("fixed", "uniform", "log-uniform", "mixed");
+        PrefixSampling.AcceptOnlyFromAmong([.. TaskRunOptions.PrefixSamplingNames.Keys]);
         Threads = new Option<int>("--threads")
         {
             Description = "CPU threads (results are deterministic per thread count)",
@@ -184,13 +184,7 @@ internal sealed class TaskOptionSet
         InitFrom = p.GetValue(InitFrom) is { } from ? Path.GetFullPath(from) : null,
         Curriculum = p.GetValue(Curriculum), BurnIn = p.GetValue(BurnIn),
         Prefix = p.GetValue(Prefix),
-        PrefixSampling = p.GetValue(PrefixSampling) switch
-        {
-            "uniform" => Ssm.Engine.Models.Training.PrefixSampling.Uniform,
-            "log-uniform" => Ssm.Engine.Models.Training.PrefixSampling.LogUniform,
-            "mixed" => Ssm.Engine.Models.Training.PrefixSampling.Mixed,
-            _ => Ssm.Engine.Models.Training.PrefixSampling.Fixed,
-        },
+        PrefixSampling = TaskRunOptions.PrefixSamplingNames[p.GetValue(PrefixSampling)!],
         Selectivity = p.GetValue(Ablation) switch
         {
             null => SsmSelectivity.Selective,

@@ -148,15 +148,25 @@ public sealed record TaskRunOptions
 
     /// <summary>The prefix length of the next update, drawn by <see cref="PrefixSampling"/> (no draw when
     /// fixed).</summary>
-    public int DrawPrefix(Ssm.Engine.Training.PhiloxRandom rng) => PrefixSampling switch
+    public int DrawPrefix(Ssm.Engine.Training.PhiloxRandom rng)
     {
-        PrefixSampling.Uniform => rng.NextInt(0, Prefix + 1),
-        // exp(U·ln(P+2)) lies in [1, P+2): floored and minus one, a length in 0..P, each octave equally likely.
-        PrefixSampling.LogUniform => Math.Min(Prefix, (int)Math.Exp(rng.NextDouble() * Math.Log(Prefix + 2.0)) - 1),
-        PrefixSampling.Mixed => (this with { PrefixSampling = rng.NextInt(0, 2) == 0
-            ? PrefixSampling.Uniform : PrefixSampling.LogUniform }).DrawPrefix(rng),
-        _ => Prefix,
-    };
+        var sampling = PrefixSampling;
+        if (sampling == PrefixSampling.Mixed)
+            sampling = rng.NextInt(0, 2) == 0 ? PrefixSampling.Uniform : PrefixSampling.LogUniform;
+        return sampling switch
+        {
+            PrefixSampling.Uniform => rng.NextInt(0, Prefix + 1),
+            // exp(U·ln(P+2)) lies in [1, P+2): floored and minus one, a length in 0..P, each octave equally likely.
+            PrefixSampling.LogUniform =>
+                Math.Min(Prefix, (int)Math.Exp(rng.NextDouble() * Math.Log(Prefix + 2.0)) - 1),
+            _ => Prefix,
+        };
+    }
+
+    /// <summary>The <see cref="PrefixSampling"/> values by their names in <c>task.json</c> and on the command line
+    /// (<c>fixed</c>, <c>uniform</c>, <c>log-uniform</c>, <c>mixed</c>).</summary>
+    public static IReadOnlyDictionary<string, PrefixSampling> PrefixSamplingNames { get; } =
+        Enum.GetValues<PrefixSampling>().ToDictionary(v => JsonNamingPolicy.KebabCaseLower.ConvertName(v.ToString()));
 
     /// <summary>Model vocabulary (before padding).</summary>
     [JsonIgnore]
