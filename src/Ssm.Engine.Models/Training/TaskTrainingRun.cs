@@ -70,25 +70,28 @@ public sealed class TaskTrainingRun : TrainingRun
     private InferenceCache? BurnIn(PhiloxRandom rng)
     {
         if (Options.BurnIn == 0) return null;
-        int n = Options.Batch * Options.BurnIn;
-        var ids = new int[n];
+        var ids = new int[Options.Batch * Options.BurnIn];
         for (int i = 0; i < ids.Length; i++) ids[i] = rng.NextInt(0, Options.DataVocabSize);
-        var targets = new int[n];
-        Array.Fill(targets, TokenBatch.IgnoreIndex);
         var cache = Model.NewCache();
-        Advance(new TokenBatch(Options.Batch, Options.BurnIn, ids, targets, new byte[n]), Options.BurnIn, cache);
+        Advance(ids, Options.BurnIn, Options.BurnIn, cache);
         return cache;
     }
 
-    /// <summary>Runs the first <paramref name="count"/> tokens of every row through the model without gradient,
-    /// advancing <paramref name="state"/>, in pieces of <see cref="PrefixPiece"/> tokens: one forward over a
-    /// 65,536-token prefix would materialise every intermediate tensor at full length (tens of GB at batch 16).
-    /// </summary>
-    private void Advance(TokenBatch batch, int count, InferenceCache state)
+    /// <summary>Runs the first <paramref name="count"/> tokens of every row of <paramref name="inputs"/> (rows of
+    /// <paramref name="rowLength"/> ids) through the model without gradient, advancing <paramref name="state"/>, in
+    /// pieces of <see cref="PrefixPiece"/> tokens: one forward over a 65,536-token prefix would materialise every
+    /// intermediate tensor at full length (tens of GB at batch 16).</summary>
+    private void Advance(int[] inputs, int rowLength, int count, InferenceCache state)
     {
+        int rows = inputs.Length / rowLength;
         using (Tape.NoGrad())
             for (int p0 = 0; p0 < count; p0 += PrefixPiece)
-                Model.Forward(batch.Slice(p0, Math.Min(PrefixPiece, count - p0)).InputIds(), state);
+            {
+                int n = Math.Min(PrefixPiece, count - p0);
+                var ids = new int[rows * n];
+                for (int r = 0; r < rows; r++) Array.Copy(inputs, r * rowLength + p0, ids, r * n, n);
+                Model.Forward(Tensor.FromArray(ids, rows, n), state);
+            }
     }
 
     /// <inheritdoc/>
@@ -101,7 +104,7 @@ public sealed class TaskTrainingRun : TrainingRun
         {
             // Truncated BPTT: the prefix carries its state (and any task event in it) into the graded window.
             state ??= Model.NewCache();
-            Advance(batch, prefix, state);
+            Advance(batch.Inputs, batch.Length, prefix, state);
             batch = batch.Slice(prefix, length);
         }
         var logits = Model.Forward(batch.InputIds(), state);    // (B, L, V_pad)
