@@ -258,7 +258,8 @@ public static partial class SelectiveScan
         internal sealed class Plan
         {
             public readonly int Np;
-            public readonly float[] A, B, C;
+            // 64-byte aligned: the rows load one 512-bit vector of A, B and C per token.
+            public readonly AlignedFloats A, B, C;
             private readonly SelectiveScanShape _s;
 
             public Plan(in SelectiveScanShape s, SelectiveScanInputs<float> x, bool naturalA)
@@ -266,7 +267,7 @@ public static partial class SelectiveScan
                 _s = s;
                 int w = Vector<float>.Count;
                 Np = (s.State + w - 1) / w * w;
-                A = new float[s.Dim * Np];
+                A = new AlignedFloats(s.Dim * Np);
                 float scale = naturalA ? 1f : KernelMath.Log2E;
                 for (int d = 0; d < s.Dim; d++)
                 for (int n = 0; n < s.State; n++)
@@ -282,22 +283,23 @@ public static partial class SelectiveScan
             private int Base(int b, int d, bool variable) =>
                 variable ? (b * _s.Groups + _s.GroupOf(d)) * _s.Length * Np : d * Np;
 
-            private static float[] Pack(in SelectiveScanShape s, float[] m, bool variable, int np)
+            private static AlignedFloats Pack(in SelectiveScanShape s, float[] m, bool variable, int np)
             {
                 if (!variable)
                 {
-                    var r = new float[s.Dim * np];
-                    for (int d = 0; d < s.Dim; d++) m.AsSpan(d * s.State, s.State).CopyTo(r.AsSpan(d * np));
+                    var r = new AlignedFloats(s.Dim * np);
+                    for (int d = 0; d < s.Dim; d++) m.AsSpan(d * s.State, s.State).CopyTo(r.Span[(d * np)..]);
                     return r;
                 }
                 int bg = s.Batch * s.Groups, n = s.State, l = s.Length;
-                var p = new float[bg * l * np];
+                var p = new AlignedFloats(bg * l * np);
+                Span<float> ps = p.Span;
                 for (int i = 0; i < bg; i++)
                 for (int j = 0; j < n; j++)
                 {
                     ReadOnlySpan<float> src = m.AsSpan((i * n + j) * l, l);
                     int dst = i * l * np + j;
-                    for (int t = 0; t < l; t++) p[dst + t * np] = src[t];
+                    for (int t = 0; t < l; t++) ps[dst + t * np] = src[t];
                 }
                 return p;
             }

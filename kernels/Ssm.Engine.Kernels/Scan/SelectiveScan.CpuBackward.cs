@@ -6,6 +6,7 @@
 //   dy, u, delta, z: (B, D, L)   A: (D, N)   B, C: (D, N) or (B, G, N, L)   h0, dLastState: (B, D, N)
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -50,8 +51,8 @@ public static partial class SelectiveScan
                 for (int row = lo; row < hi; row++) RowBackward(sh, op, x, plan, row, dy, dLastState, g, part, wk);
             }, wk =>
             {
-                if (wk.DB is not null) Add(part.VarB!, wk.DB);
-                if (wk.DC is not null) Add(part.VarC!, wk.DC);
+                if (wk.DB is not null) Add(part.VarB!, wk.DB.Span);
+                if (wk.DC is not null) Add(part.VarC!, wk.DC.Span);
                 Worker.Return(wk);
             });
             part.Finish(s, x, g);
@@ -76,7 +77,7 @@ public static partial class SelectiveScan
             Same("dh0", x.H0, g.H0);
         }
 
-        private static void Add(float[] into, float[] from)
+        private static void Add(float[] into, ReadOnlySpan<float> from)
         {
             for (int i = 0; i < into.Length; i++) into[i] += from[i];
         }
@@ -90,10 +91,10 @@ public static partial class SelectiveScan
             Span<float> dts = wk.Dt.AsSpan(0, L), raw = wk.Raw.AsSpan(0, L), yPre = wk.YPre.AsSpan(0, L);
             Span<float> gyv = wk.Gy.AsSpan(0, L), tmp = wk.Tmp.AsSpan(0, L);
             ComputeDt(s, o, x, d, seq, dts, raw);
-            Span<float> hs = wk.H.AsSpan(0, (L + 1) * np);
+            Span<float> hs = wk.H.Span[..((L + 1) * np)];
             hs[..np].Clear();
             if (x.H0 is not null) x.H0.AsSpan(row * N, N).CopyTo(hs);
-            ref float h = ref wk.H[0], e = ref wk.Decay[0], sB = ref wk.SB[0], sA = ref wk.SA[0];
+            ref float h = ref wk.H.Ref, e = ref wk.Decay.Ref, sB = ref wk.SB.Ref, sA = ref wk.SA.Ref;
             ref float a = ref p.A[d * np];
             ref float bRef = ref p.B[p.BaseB(b, d)];
             ref float cRef = ref p.C[p.BaseC(b, d)];
@@ -138,7 +139,7 @@ public static partial class SelectiveScan
                 }
                 Store(ref sB, (nint)t * w, acc);
             }
-            RowSums(wk.SB, yPre);
+            RowSums(wk.SB.Span, yPre);
             if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
             if (x.Z is not null) GateEpilogue(z, tmp, yPre, dz);      // dz = dy·s·yPre·(1 + z·(1 − s))
             // Reverse-time recurrence: g = gh + gy·C_t;  gh ← g ⊙ e.  Σ g·B and Σ g·e·h_prev·A go to SB, SA.
@@ -183,8 +184,8 @@ public static partial class SelectiveScan
             }
             // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw).
             Span<float> sumB = yPre, sumA = tmp;
-            RowSums(wk.SB, sumB);
-            RowSums(wk.SA, sumA);
+            RowSums(wk.SB.Span, sumB);
+            RowSums(wk.SA.Span, sumA);
             (part.D[row], part.Bias[row]) = RowEpilogue(dts, raw, u, gyv, sumB, sumA, dskip, x.D is not null,
                 o.DeltaSoftplus, g.U.AsSpan(seq, L), g.Delta.AsSpan(seq, L));
             if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
@@ -330,10 +331,10 @@ public static partial class SelectiveScan
 
         /// <summary>sums[t] = Σ of the w lanes of vector t in <paramref name="v"/> ((L, w) row-major); on 8-lane
         /// AVX eight vectors at a time through one horizontal-add tree.</summary>
-        internal static void RowSums(float[] v, Span<float> sums)
+        internal static void RowSums(ReadOnlySpan<float> v, Span<float> sums)
         {
             int L = sums.Length, w = Vector<float>.Count, t = 0;
-            ref float r = ref v[0];
+            ref float r = ref MemoryMarshal.GetReference(v);
             if (Avx.IsSupported && w == 8)
             {
                 for (; t + 8 <= L; t += 8)
@@ -371,8 +372,8 @@ public static partial class SelectiveScan
                 while (Pool.TryTake(out var w))
                 {
                     if (w._shape != s || w._np != np) continue;
-                    if (w.DB is not null) Array.Clear(w.DB);
-                    if (w.DC is not null) Array.Clear(w.DC);
+                    w.DB?.Clear();
+                    w.DC?.Clear();
                     return w;
                 }
                 return new Worker(s, np);
@@ -385,11 +386,12 @@ public static partial class SelectiveScan
 
             public readonly float[] Dt = new float[s.Length], Raw = new float[s.Length], YPre = new float[s.Length];
             public readonly float[] Gy = new float[s.Length], Tmp = new float[s.Length];
-            public readonly float[] SB = new float[s.Length * Vector<float>.Count];
-            public readonly float[] SA = new float[s.Length * Vector<float>.Count];
-            public readonly float[] H = new float[(s.Length + 1) * np], Decay = new float[s.Length * np];
-            public readonly float[]? DB = s.VariableB ? new float[s.Batch * s.Groups * s.Length * np] : null;
-            public readonly float[]? DC = s.VariableC ? new float[s.Batch * s.Groups * s.Length * np] : null;
+            // 64-byte aligned: the wide loops store and reload one 512-bit vector per token in each.
+            public readonly AlignedFloats SB = new(s.Length * Vector<float>.Count);
+            public readonly AlignedFloats SA = new(s.Length * Vector<float>.Count);
+            public readonly AlignedFloats H = new((s.Length + 1) * np), Decay = new(s.Length * np);
+            public readonly AlignedFloats? DB = s.VariableB ? new(s.Batch * s.Groups * s.Length * np) : null;
+            public readonly AlignedFloats? DC = s.VariableC ? new(s.Batch * s.Groups * s.Length * np) : null;
         }
 
         /// <summary>Row-indexed partial gradients, reduced into the input-shaped gradients by

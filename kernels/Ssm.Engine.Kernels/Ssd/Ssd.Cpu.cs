@@ -7,6 +7,8 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
+using Ssm.Engine.Kernels.Common;
+
 namespace Ssm.Engine.Kernels.Ssd;
 
 public static partial class Ssd
@@ -149,7 +151,8 @@ public static partial class Ssd
         /// <summary>Per-thread scratch: transposed state S (N × Pp) and token-block rows (rows × Pp).</summary>
         private sealed class Scratch
         {
-            public readonly float[] State, U, Y, Decay, Gate, Sig, Lam;
+            // 64-byte aligned: the sweeps load and store whole 512-bit rows of S, U and Y.
+            public readonly AlignedFloats State, U, Y, Decay, Gate, Sig, Lam;
             public readonly int Pp, Rows;
             // Chunked form only: M (Q × Q) intra-chunk weights, Cs (Q) log-decay cumsum, Uw (Q × Pp) weighted u.
             public float[]? M, Cs, Uw;
@@ -158,13 +161,13 @@ public static partial class Ssd
             {
                 Pp = pp;
                 Rows = rows;
-                State = new float[n * pp];
-                U = new float[rows * pp];
-                Y = new float[rows * pp];
-                Gate = new float[rows * pp];
-                Sig = new float[rows * pp];
-                Decay = new float[rows];
-                Lam = new float[rows];
+                State = new AlignedFloats(n * pp);
+                U = new AlignedFloats(rows * pp);
+                Y = new AlignedFloats(rows * pp);
+                Gate = new AlignedFloats(rows * pp);
+                Sig = new AlignedFloats(rows * pp);
+                Decay = new AlignedFloats(rows);
+                Lam = new AlignedFloats(rows);
             }
         }
 
@@ -188,7 +191,7 @@ public static partial class Ssd
                 LoadState(c, b, h, p0, p1, w);
                 if (alg == SsdAlgorithm.Chunked) ChunkedItem(c, b, h, p0, p1, w, rows);
                 else RecurrentItem(c, b, h, p0, p1, w);
-                if (c.Final is not null) StoreState(c, b, h, p0, p1, w.State, c.Final);
+                if (c.Final is not null) StoreState(c, b, h, p0, p1, w.State.Span, c.Final);
                 return w;
             }, _ => { });
         }
@@ -198,7 +201,7 @@ public static partial class Ssd
             var s = c.S;
             int pp = c.Pp;
             for (int n = 0; n < s.N; n++)
-                Array.Clear(w.State, n * pp + p0, p1 - p0);
+                w.State.AsSpan(n * pp + p0, p1 - p0).Clear();
             if (c.H0 is null) return;
             int off = (b * s.H + h) * s.P * s.N;
             for (int p = p0; p < Math.Min(p1, s.P); p++)
@@ -206,7 +209,7 @@ public static partial class Ssd
                 w.State[n * pp + p] = c.H0[off + p * s.N + n];
         }
 
-        private static void StoreState(Core c, int b, int h, int p0, int p1, float[] state, float[] dst)
+        private static void StoreState(Core c, int b, int h, int p0, int p1, ReadOnlySpan<float> state, float[] dst)
         {
             var s = c.S;
             int off = (b * s.H + h) * s.P * s.N;
