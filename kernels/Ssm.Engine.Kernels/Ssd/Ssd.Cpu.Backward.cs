@@ -41,8 +41,8 @@ public static partial class Ssd
             });
             foreach (var w in scratch)
             {
-                TensorPrimitives.Add(dB, w.DB, dB);
-                TensorPrimitives.Add(dC, w.DC, dC);
+                TensorPrimitives.Add(dB, w.DB.Span, dB);
+                TensorPrimitives.Add(dC, w.DC.Span, dC);
                 BackwardScratch.Return(w);
             }
             if (dD is null) return;
@@ -59,12 +59,14 @@ public static partial class Ssd
             var w = bw.W;
             int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
             int stateOff = (b * s.H + h) * P * s.N;
-            bool withY = c.Z is not null, wide = WideSweeps(c), head = HeadSweeps(c);
+            bool withY = c.Z is not null, wide = WideSweeps(c), head = HeadSweeps(c), pn = PnSweeps(c);
             // The shared token preparation without the gate (filled by PrepareGates in one vector pass).
             Core cz = withY ? c with { Z = null } : c;
-            LoadState(c, b, h, 0, pp, w);
+            if (pn) LoadStatePn(c, b, h, bw.StateT.Span);
+            else LoadState(c, b, h, 0, pp, w);
             fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, sums = bw.Sums,
-                   cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm, lamp = w.Lam, dbAcc = bw.DB, dcAcc = bw.DC)
+                   cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm, lamp = w.Lam, dbAcc = bw.DB, dcAcc = bw.DC,
+                   stT = bw.StateT, dcb = bw.DcBlock)
             {
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
                 for (int t0 = 0; t0 < s.L;)
@@ -75,9 +77,18 @@ public static partial class Ssd
                     Cotangents(c, b, h, t0, tb, bw, null);
                     float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
-                    new Span<float>(cdots, tb).Clear();
+                    if (pn)
+                    {
+                        new Span<float>(dcb, tb * s.N).Clear();
+                        for (int nt = 0; nt < s.N; nt += PnCols)
+                        for (int pt = 0; pt < pp; pt += PnRows)
+                            SweepForwardPn(stT + pt * s.N + nt, s.N, u + pt, gy + pt, pp, a0, lamEnd, bt + nt, stride,
+                                tb, dcb + nt);
+                        AddBlockDc(dcb, s.N, lamp, dcAcc + (bt - bm), ct, stride, tb, cdots);
+                    }
+                    else new Span<float>(cdots, tb).Clear();
                     // n-tiles outside P tiles: one n-tile's partials (tb × 4 vectors) stay in L1.
-                    for (int n = 0; n < s.N; n += 4)
+                    for (int n = 0; n < s.N && !pn; n += 4)
                     {
                         int rows = Math.Min(4, s.N - n);
                         if (head && rows == 4)
@@ -136,10 +147,10 @@ public static partial class Ssd
                 if (c.Final is not null)
                     for (int p = 0; p < P; p++)
                     for (int n = 0; n < s.N; n++)
-                        fin += (double)c.Final[stateOff + p * s.N + n] * w.State[n * pp + p];
+                        fin += (double)c.Final[stateOff + p * s.N + n] * (pn ? stT[p * s.N + n] : st[n * pp + p]);
                 // Reverse sweep from G = dFinal over rescaled blocks: G = Γ_i·G' with Γ_i the decay from token i to
                 // the block's last token, so G' += (gy_i/Γ_i) ⊗ C_i is one FMA per element.
-                for (int n = 0; n < s.N; n++) Array.Clear(w.State, n * pp, pp);
+                for (int n = 0; n < s.N; n++) w.State.AsSpan(n * pp, pp).Clear();
                 if (c.Final is not null)
                     for (int p = 0; p < P; p++)
                     for (int n = 0; n < s.N; n++)
@@ -209,6 +220,14 @@ public static partial class Ssd
             }
         }
 
+        /// <summary>The (Pp, N) state of the (P, N) forward sweep from h0 (the same layout), padding rows zero.</summary>
+        private static void LoadStatePn(Core c, int b, int h, Span<float> stateT)
+        {
+            var s = c.S;
+            stateT.Clear();
+            if (c.H0 is not null) c.H0.AsSpan((b * s.H + h) * s.P * s.N, s.P * s.N).CopyTo(stateT);
+        }
+
         /// <summary>Prefetches the (B, L, H, P) rows of x, z, dy, dx, dz for tokens [t0, t1) of head h. One head walks
         /// its tokens at a stride of H·P floats, past the hardware prefetchers' page limit, so without this every
         /// token row of the next block is a demand miss (the glue around the sweeps was latency-bound).</summary>
@@ -254,7 +273,7 @@ public static partial class Ssd
         }
 
         /// <summary>Gy rows = dy·silu(z) (or dy), zero-padded to Pp.</summary>
-        private static void Cotangents(Core c, int b, int h, int t0, int tb, BackwardScratch bw, float[]? lam)
+        private static void Cotangents(Core c, int b, int h, int t0, int tb, BackwardScratch bw, AlignedFloats? lam)
         {
             var s = c.S;
             int pp = c.Pp, P = s.P, v = Lanes;

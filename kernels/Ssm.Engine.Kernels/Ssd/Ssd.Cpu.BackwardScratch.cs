@@ -1,4 +1,6 @@
 // Per-thread scratch of the CPU SSD backward (see Ssd.Cpu.Backward.cs), reused across calls of the same shape.
+using Ssm.Engine.Kernels.Common;
+
 namespace Ssm.Engine.Kernels.Ssd;
 
 public static partial class Ssd
@@ -8,7 +10,9 @@ public static partial class Ssd
         private sealed class BackwardScratch
         {
             public readonly Scratch W;
-            public readonly float[] Gy, Du, Part, Sums, ANext, DB, DC, CDot, CDots;
+            public readonly AlignedFloats Gy, Du, Part, Sums, ANext, DB, DC, CDot, CDots;
+            // The (Pp, N) state and the (TokenBlock, N) dC block of the (P, N) forward sweep (Ssd.Cpu.SweepPn.cs).
+            public readonly AlignedFloats StateT, DcBlock;
 
             // Scratch of recent calls, reused for the same shape: DB and DC are (B, L, G, N) each, large-object
             // heap arrays that would otherwise be allocated and zeroed by the runtime on every backward.
@@ -21,8 +25,8 @@ public static partial class Ssd
                 while (Pool.TryTake(out var w))
                 {
                     if (w._shape != s || w._pp != pp) continue;
-                    Array.Clear(w.DB);
-                    Array.Clear(w.DC);
+                    w.DB.Clear();
+                    w.DC.Clear();
                     return w;
                 }
                 return new BackwardScratch(s, pp);
@@ -38,15 +42,17 @@ public static partial class Ssd
                 _shape = s;
                 _pp = pp;
                 W = new Scratch(s.N, pp, TokenBlock);
-                Gy = new float[TokenBlock * pp];
-                Du = new float[TokenBlock * pp];
-                Part = new float[TokenBlock * 4 * Math.Max(Lanes, HeadP / 4)];   // 8-lane or whole-head partials
-                Sums = new float[TokenBlock * 4];
-                CDots = new float[TokenBlock];
-                ANext = new float[TokenBlock];
-                DB = new float[s.BcLength];
-                DC = new float[s.BcLength];
-                CDot = new float[s.L];
+                Gy = new AlignedFloats(TokenBlock * pp);
+                Du = new AlignedFloats(TokenBlock * pp);
+                Part = new AlignedFloats(TokenBlock * 4 * Math.Max(Lanes, HeadP / 4));   // 8-lane or whole-head partials
+                Sums = new AlignedFloats(TokenBlock * 4);
+                CDots = new AlignedFloats(TokenBlock);
+                ANext = new AlignedFloats(TokenBlock);
+                DB = new AlignedFloats(s.BcLength);
+                DC = new AlignedFloats(s.BcLength);
+                CDot = new AlignedFloats(s.L);
+                StateT = new AlignedFloats(pp * s.N);
+                DcBlock = new AlignedFloats(TokenBlock * s.N);
             }
         }
     }

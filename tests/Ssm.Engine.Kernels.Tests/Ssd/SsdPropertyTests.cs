@@ -72,6 +72,12 @@ public class SsdPropertyTests
     public void ReferenceEqualsCpu_WholeHeadBackward() => Check(18, BackwardMatchesReference,
         tests: 12, gen: SsdSpec.Gen(maxL: 24, maxP: 64, minP: 49));
 
+    /// <summary>N a multiple of 32: without z, AVX-512 machines run the backward's forward sweep with the state
+    /// in the (P, N) layout (8 × 32 tiles), with z the (N, P) tiles; both must agree with the reference.</summary>
+    [Fact]
+    public void ReferenceEqualsCpu_StateMajorForwardSweep() => Check(19, BackwardMatchesReference,
+        tests: 16, gen: SsdSpec.Gen(maxL: 40, maxP: 64, maxN: 96, nMultiple: 32));
+
     private static void ForwardMatchesReference(SsdSpec sp)
     {
         var x = sp.Inputs();
