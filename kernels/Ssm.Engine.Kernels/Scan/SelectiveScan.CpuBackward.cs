@@ -48,7 +48,15 @@ public static partial class SelectiveScan
             SelectiveScanOptions op = o;
             ForEachRowChunk(s, o, () => Worker.Rent(sh, np), (lo, hi, wk) =>
             {
-                for (int row = lo; row < hi; row++) RowBackward(sh, op, x, plan, row, dy, dLastState, g, part, wk);
+                for (int row = lo; row < hi;)
+                {
+                    if (row + RowGroup <= hi && GroupedBackward(sh, np, row))
+                    {
+                        RowsBackward4(sh, op, x, plan, row, dy, dLastState, g, part, wk);
+                        row += RowGroup;
+                    }
+                    else RowBackward(sh, op, x, plan, row++, dy, dLastState, g, part, wk);
+                }
             }, wk =>
             {
                 if (wk.DB is not null) Add(part.VarB!, wk.DB.Span);
@@ -87,10 +95,9 @@ public static partial class SelectiveScan
             Partials part, Worker wk)
         {
             int b = row / s.Dim, d = row % s.Dim, L = s.Length, N = s.State, np = p.Np;
-            int w = Vector<float>.Count, k = np / w, seq = row * L;
-            Span<float> dts = wk.Dt.AsSpan(0, L), raw = wk.Raw.AsSpan(0, L), yPre = wk.YPre.AsSpan(0, L);
-            Span<float> gyv = wk.Gy.AsSpan(0, L), tmp = wk.Tmp.AsSpan(0, L);
-            ComputeDt(s, o, x, d, seq, dts, raw);
+            int w = Vector<float>.Count, seq = row * L;
+            Span<float> dts = wk.Dt.AsSpan(0, L), gyv = wk.Gy.AsSpan(0, L);
+            RowPrologue(s, o, x, row, dy, g, wk, 0);
             Span<float> hs = wk.H.Span[..((L + 1) * np)];
             hs[..np].Clear();
             if (x.H0 is not null) x.H0.AsSpan(row * N, N).CopyTo(hs);
@@ -100,15 +107,7 @@ public static partial class SelectiveScan
             ref float cRef = ref p.C[p.BaseC(b, d)];
             nint bStride = s.VariableB ? np : 0, cStride = s.VariableC ? np : 0;
             ReadOnlySpan<float> u = x.U.AsSpan(seq, L);
-            float dskip = x.D is null ? 0f : x.D[d];
             bool rev = o.Reverse;
-            // Gate, vectorised over L: gy = dy·silu(z) = dy·s·z (known before the recompute, so the pair path
-            // accumulates dC there);  dz = dy·yPre·silu'(z), silu'(z) = s·(1 + z·(1 − s)), finished below.
-            if (dy is null) gyv.Clear();
-            else dy.AsSpan(seq, L).CopyTo(gyv);
-            ReadOnlySpan<float> z = x.Z is null ? default : x.Z.AsSpan(seq, L);
-            Span<float> dz = x.Z is null ? default : g.Z!.AsSpan(seq, L);
-            if (x.Z is not null) GatePrologue(z, gyv, tmp, dz);       // tmp = s, dz = dy·s, gy = dy·s·z
             ref float dcRef = ref (s.VariableC ? ref wk.DC![p.BaseC(b, d)] : ref part.InvC![row * np]);
             // Forward recompute: h[step+1] = e[step] ⊙ h[step] + dt·u·B_t (steps in processing order);
             // the per-token dot products Σ h·C go to SB (by token) and are reduced together afterwards.
@@ -139,9 +138,7 @@ public static partial class SelectiveScan
                 }
                 Store(ref sB, (nint)t * w, acc);
             }
-            RowSums(wk.SB.Span, yPre);
-            if (x.D is not null) TensorPrimitives.MultiplyAdd(u, dskip, yPre, yPre);
-            if (x.Z is not null) GateEpilogue(z, tmp, yPre, dz);      // dz = dy·s·yPre·(1 + z·(1 − s))
+            RowOutput(s, x, row, g, wk, 0);
             // Reverse-time recurrence: g = gh + gy·C_t;  gh ← g ⊙ e.  Σ g·B and Σ g·e·h_prev·A go to SB, SA.
             Span<float> ghs = stackalloc float[np];
             ghs.Clear();
@@ -182,13 +179,48 @@ public static partial class SelectiveScan
                 Store(ref sB, (nint)t * w, vsB);
                 Store(ref sA, (nint)t * w, vsA);
             }
-            // du = gy·D + dt·ΣgB;  ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw).
-            Span<float> sumB = yPre, sumA = tmp;
-            RowSums(wk.SB.Span, sumB);
-            RowSums(wk.SA.Span, sumA);
-            (part.D[row], part.Bias[row]) = RowEpilogue(dts, raw, u, gyv, sumB, sumA, dskip, x.D is not null,
-                o.DeltaSoftplus, g.U.AsSpan(seq, L), g.Delta.AsSpan(seq, L));
+            RowGradients(s, o, x, row, g, part, wk, 0);
             if (g.H0 is not null) ghs[..N].CopyTo(g.H0.AsSpan(row * N, N));
+        }
+
+        /// <summary>Row <paramref name="row"/>'s per-token inputs into slot <paramref name="r"/> of the worker: dt and
+        /// the raw dt; gy = dy·silu(z) = dy·s·z (or dy), known before the recompute so the recompute can accumulate
+        /// dC; and with z, tmp = s = sigmoid(z) and dz = dy·s (finished by <see cref="RowOutput"/>).</summary>
+        private static void RowPrologue(in SelectiveScanShape s, in SelectiveScanOptions o, SelectiveScanInputs<float> x,
+            int row, float[]? dy, SelectiveScanGrads<float> g, Worker wk, int r)
+        {
+            int L = s.Length, seq = row * L;
+            Span<float> gyv = wk.Gy.AsSpan(r * L, L);
+            ComputeDt(s, o, x, row % s.Dim, seq, wk.Dt.AsSpan(r * L, L), wk.Raw.AsSpan(r * L, L));
+            if (dy is null) gyv.Clear();
+            else dy.AsSpan(seq, L).CopyTo(gyv);
+            if (x.Z is not null) GatePrologue(x.Z.AsSpan(seq, L), gyv, wk.Tmp.AsSpan(r * L, L), g.Z!.AsSpan(seq, L));
+        }
+
+        /// <summary>After the recompute: the pre-gate output yPre = Σ_n h·C (+ D·u) from slot <paramref name="r"/>'s
+        /// per-token partial sums, and dz = dy·s·yPre·(1 + z·(1 − s)).</summary>
+        private static void RowOutput(in SelectiveScanShape s, SelectiveScanInputs<float> x, int row,
+            SelectiveScanGrads<float> g, Worker wk, int r)
+        {
+            int L = s.Length, seq = row * L, w = Vector<float>.Count;
+            Span<float> yPre = wk.YPre.AsSpan(r * L, L);
+            RowSums(wk.SB.AsSpan(r * L * w, L * w), yPre);
+            if (x.D is not null) TensorPrimitives.MultiplyAdd(x.U.AsSpan(seq, L), x.D[row % s.Dim], yPre, yPre);
+            if (x.Z is not null) GateEpilogue(x.Z.AsSpan(seq, L), wk.Tmp.AsSpan(r * L, L), yPre, g.Z!.AsSpan(seq, L));
+        }
+
+        /// <summary>After the reverse recurrence: du = gy·D + dt·ΣgB and ddelta = (ΣgeAh + u·ΣgB)·softplus'(raw)
+        /// from slot <paramref name="r"/>'s partial sums, and the row's dD and d delta_bias partials.</summary>
+        private static void RowGradients(in SelectiveScanShape s, in SelectiveScanOptions o,
+            SelectiveScanInputs<float> x, int row, SelectiveScanGrads<float> g, Partials part, Worker wk, int r)
+        {
+            int L = s.Length, seq = row * L, w = Vector<float>.Count;
+            Span<float> sumB = wk.YPre.AsSpan(r * L, L), sumA = wk.Tmp.AsSpan(r * L, L);
+            RowSums(wk.SB.AsSpan(r * L * w, L * w), sumB);
+            RowSums(wk.SA.AsSpan(r * L * w, L * w), sumA);
+            (part.D[row], part.Bias[row]) = RowEpilogue(wk.Dt.AsSpan(r * L, L), wk.Raw.AsSpan(r * L, L),
+                x.U.AsSpan(seq, L), wk.Gy.AsSpan(r * L, L), sumB, sumA, x.D is null ? 0f : x.D[row % s.Dim],
+                x.D is not null, o.DeltaSoftplus, g.U.AsSpan(seq, L), g.Delta.AsSpan(seq, L));
         }
 
         /// <summary>s = sigmoid(z) into <paramref name="sig"/>, dz = dy·s, gy = dy·s·z (gy holds dy on entry):
@@ -384,12 +416,14 @@ public static partial class SelectiveScan
                 if (Pool.Count < 2 * Environment.ProcessorCount) Pool.Add(w);
             }
 
-            public readonly float[] Dt = new float[s.Length], Raw = new float[s.Length], YPre = new float[s.Length];
-            public readonly float[] Gy = new float[s.Length], Tmp = new float[s.Length];
+            // Every per-row buffer has a slot per row of a group (RowsBackward4); single rows use slot 0.
+            public readonly float[] Dt = new float[RowGroup * s.Length], Raw = new float[RowGroup * s.Length];
+            public readonly float[] YPre = new float[RowGroup * s.Length];
+            public readonly float[] Gy = new float[RowGroup * s.Length], Tmp = new float[RowGroup * s.Length];
             // 64-byte aligned: the wide loops store and reload one 512-bit vector per token in each.
-            public readonly AlignedFloats SB = new(s.Length * Vector<float>.Count);
-            public readonly AlignedFloats SA = new(s.Length * Vector<float>.Count);
-            public readonly AlignedFloats H = new((s.Length + 1) * np), Decay = new(s.Length * np);
+            public readonly AlignedFloats SB = new(RowGroup * s.Length * Vector<float>.Count);
+            public readonly AlignedFloats SA = new(RowGroup * s.Length * Vector<float>.Count);
+            public readonly AlignedFloats H = new(RowGroup * (s.Length + 1) * np), Decay = new(RowGroup * s.Length * np);
             public readonly AlignedFloats? DB = s.VariableB ? new(s.Batch * s.Groups * s.Length * np) : null;
             public readonly AlignedFloats? DC = s.VariableC ? new(s.Batch * s.Groups * s.Length * np) : null;
         }

@@ -63,3 +63,19 @@ public static class ScanArbitraries
             (flags & 4) != 0, (flags & 8) != 0, (flags & 16) != 0, (flags & 32) != 0, (flags & 64) != 0,
             (flags & 128) != 0, seed));
 }
+
+/// <summary>Cases where rows share B and C (both per token) and D ≥ 4, so the 512-bit backward runs groups of four
+/// rows (a partial group and rows of different groups G run one at a time).</summary>
+public static class GroupedScanArbitraries
+{
+    public static Arbitrary<ScanCase> ScanCase() => Arb.From(
+        from batch in Gen.Choose(1, 3)
+        from dim in Gen.Choose(4, 13)
+        from len in Gen.Frequency((1, Gen.Constant(1)), (4, Gen.Choose(2, 23)))
+        from state in Gen.Elements(1, 5, 8, 13, 16)
+        from groups in Gen.Elements(dim % 2 == 0 ? new[] { 1, 2 } : new[] { 1 })
+        from flags in Gen.Choose(0, (1 << 7) - 1)
+        from seed in Gen.Choose(0, 1_000_000)
+        select new ScanCase(batch, dim, len, state, groups, true, true, (flags & 1) != 0, (flags & 2) != 0,
+            (flags & 4) != 0, (flags & 8) != 0, (flags & 16) != 0, (flags & 32) != 0, seed));
+}

@@ -23,6 +23,9 @@ public partial class SelectiveScanTests
             ScanAssert.Close("grad." + name, got, want, 1e-5, CpuGrad);
     }
 
+    [Property(Arbitrary = [typeof(GroupedScanArbitraries)], MaxTest = 40, Replay = Replay)]
+    public void Cpu_EqualsReference_ForRowsSharingBAndC(ScanCase c) => Cpu_EqualsReference_ForwardAndBackward(c);
+
     [Fact]
     public void Cpu_EqualsReference_WhenRowsRunInParallel()
     {
