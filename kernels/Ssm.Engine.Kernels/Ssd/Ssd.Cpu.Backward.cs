@@ -66,7 +66,7 @@ public static partial class Ssd
             else LoadState(c, b, h, 0, pp, w);
             fixed (float* st = w.State, u = w.U, y = w.Y, gy = bw.Gy, du = bw.Du, part = bw.Part, sums = bw.Sums,
                    cdots = bw.CDots, an = bw.ANext, bm = c.Bm, cm = c.Cm, lamp = w.Lam, dbAcc = bw.DB, dcAcc = bw.DC,
-                   stT = bw.StateT, dcb = bw.DcBlock)
+                   stT = bw.StateT, dcb = bw.DcBlock, dyp = c.Y)
             {
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
                 for (int t0 = 0; t0 < s.L;)
@@ -74,7 +74,11 @@ public static partial class Ssd
                     int tb = PrepareRescaled(cz, b, h, t0, 0, pp, w);
                     Prefetch(c, b, h, t0 + tb, Math.Min(s.L, t0 + tb + TokenBlock), dx, dz);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
-                    Cotangents(c, b, h, t0, tb, bw, null);
+                    // Without z and padding, gy is dy itself: the (P, N) sweep reads its rows in place.
+                    bool dyRows = pn && P == pp;
+                    if (!dyRows) Cotangents(c, b, h, t0, tb, bw, null);
+                    float* gyt = dyRows ? dyp + ((long)(b * s.L + t0) * s.H + h) * P : gy;
+                    int gs = dyRows ? s.H * P : pp;
                     float a0 = w.Decay[0], lamEnd = w.Lam[tb - 1];
                     float* bt = bm + ((b * s.L + t0) * s.G + g) * s.N, ct = cm + ((b * s.L + t0) * s.G + g) * s.N;
                     if (pn)
@@ -82,8 +86,8 @@ public static partial class Ssd
                         new Span<float>(dcb, tb * s.N).Clear();
                         for (int nt = 0; nt < s.N; nt += PnCols)
                         for (int pt = 0; pt < pp; pt += PnRows)
-                            SweepForwardPn(stT + pt * s.N + nt, s.N, u + pt, gy + pt, pp, a0, lamEnd, bt + nt, stride,
-                                tb, dcb + nt);
+                            SweepForwardPn(stT + pt * s.N + nt, s.N, u + pt, gyt + pt, pp, gs, a0, lamEnd, bt + nt,
+                                stride, tb, dcb + nt);
                         AddBlockDc(dcb, s.N, lamp, dcAcc + (bt - bm), ct, stride, tb, cdots);
                     }
                     else new Span<float>(cdots, tb).Clear();
@@ -342,7 +346,7 @@ public static partial class Ssd
             for (; p + v <= P; p += v)
             {
                 var xv = new Vector<float>(c.X.AsSpan(ix + p));
-                var gv = new Vector<float>(bw.Gy.AsSpan(ir + p));
+                var gv = new Vector<float>(hasZ ? bw.Gy.AsSpan(ir + p) : c.Y.AsSpan(ix + p));
                 if (hasZ)
                 {
                     var pre = Vector.FusedMultiplyAdd(vd, xv, new Vector<float>(w.Y.AsSpan(ir + p)) * vl);
@@ -357,7 +361,7 @@ public static partial class Ssd
             float dot = Vector.Sum(acc);
             for (; p < P; p++)
             {
-                float xp = c.X[ix + p], gp = bw.Gy[ir + p];
+                float xp = c.X[ix + p], gp = hasZ ? bw.Gy[ir + p] : c.Y[ix + p];
                 if (hasZ)
                 {
                     float yp = w.Y[ir + p] * lam + dh * xp, sg = w.Sig[ir + p], zp = c.Z![ix + p];
@@ -402,7 +406,8 @@ public static partial class Ssd
             var s = c.S;
             int P = s.P, pp = c.Pp;
             var x = c.X.AsSpan(it * P, P);
-            var gyr = bw.Gy.AsSpan(i * pp, P);
+            // Without z, gy is dy (the forward sweep may not have copied it into Gy).
+            ReadOnlySpan<float> gyr = c.Z is null ? c.Y.AsSpan(it * P, P) : bw.Gy.AsSpan(i * pp, P);
             var dxr = dx.AsSpan(it * P, P);
             if (c.Z is not null)
             {

@@ -70,24 +70,16 @@ public static partial class Ssd
                 cum = next;
                 w.Lam[tb++] = cum;
             }
-            PrepareTokens(c, b, h, t0, tb, p0, p1, w, decay: false);
-            w.Decay[0] = MathF.Exp(c.DA[baseIt]);
+            Span<float> inv = stackalloc float[tb];
+            inv[0] = 1f;
             for (int i = 1; i < tb; i++)
             {
-                float inv = MathF.Exp(-w.Lam[i]);
+                inv[i] = MathF.Exp(-w.Lam[i]);
                 w.Lam[i] = MathF.Exp(w.Lam[i]);
-                ScaleInPlace(w.U.AsSpan(i * c.Pp + p0, p1 - p0), inv);
             }
+            PrepareTokens(c, b, h, t0, tb, p0, p1, w, decay: false, inv);
+            w.Decay[0] = MathF.Exp(c.DA[baseIt]);
             return tb;
-        }
-
-        // v ← k·v inline: a library call per token row (a few dozen values) cost more than the multiply.
-        private static void ScaleInPlace(Span<float> v, float k)
-        {
-            int i = 0, w = Lanes;
-            var kv = new Vector<float>(k);
-            for (; i + w <= v.Length; i += w) (new Vector<float>(v[i..]) * kv).CopyTo(v[i..]);
-            for (; i < v.Length; i++) v[i] *= k;
         }
 
         // Rescaled block: S' = a0·S on entry; per token S' += B[n]·ũ (1 FMA), Y += S'·C[n] (1 FMA); S = λ_end·S'.

@@ -23,11 +23,11 @@ public static partial class Ssd
         /// <summary>One (P, N) tile over a rescaled block: S' = a0·S on entry; per token i: S'[p] += ũ_i[p]·B_i and
         /// dcb[i] += Σ_p gy_i[p]·S'[p]; S = λ_end·S' on exit. <paramref name="st"/>: the tile's first element in the
         /// (Pp, N) state (row stride <paramref name="n"/>); <paramref name="u"/>, <paramref name="gy"/>: the tile's
-        /// first p in the token rows (stride <paramref name="pp"/>); <paramref name="bt"/>: B of token 0 at the
+        /// first p in the token rows (strides <paramref name="pp"/>, <paramref name="gs"/>); <paramref name="bt"/>: B of token 0 at the
         /// tile's first n (token stride <paramref name="stride"/>); <paramref name="dcb"/>: (tb, N) at the first n.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static unsafe void SweepForwardPn(float* st, int n, float* u, float* gy, int pp, float a0,
+        private static unsafe void SweepForwardPn(float* st, int n, float* u, float* gy, int pp, int gs, float a0,
             float lamEnd, float* bt, int stride, int tb, float* dcb)
         {
             var av = Vector512.Create(a0);
@@ -40,7 +40,7 @@ public static partial class Ssd
             Vector512<float> s70 = L5(st + 7 * n) * av, s71 = L5(st + 7 * n + 16) * av;
             for (int i = 0; i < tb; i++)
             {
-                float* ui = u + i * pp, gi = gy + i * pp, bi = bt + i * stride, di = dcb + i * n;
+                float* ui = u + i * pp, gi = gy + i * gs, bi = bt + i * stride, di = dcb + i * n;
                 Vector512<float> b0 = Vector512.Load(bi), b1 = Vector512.Load(bi + 16);
                 // Even and odd rows sum into separate accumulators: two chains of four FMAs instead of one of eight.
                 var x = Vector512.Create(ui[0]);

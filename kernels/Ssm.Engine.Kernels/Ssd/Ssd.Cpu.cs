@@ -6,6 +6,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 using Ssm.Engine.Kernels.Common;
 
@@ -221,7 +222,7 @@ public static partial class Ssd
         /// <summary>Fills rows 0..tb of the token block at t0: Decay = exp(dA), U = s·x (zero-padded), Y = 0,
         /// Sig = sigmoid(z) and Gate = silu(z) when z is present.</summary>
         private static void PrepareTokens(Core c, int b, int h, int t0, int tb, int p0, int p1, Scratch w,
-            bool decay = true)
+            bool decay = true, ReadOnlySpan<float> inv = default)
         {
             var s = c.S;
             int pp = c.Pp, pEnd = Math.Min(p1, s.P);
@@ -229,11 +230,8 @@ public static partial class Ssd
             {
                 int it = (b * s.L + t0 + i) * s.H + h;
                 if (decay) w.Decay[i] = MathF.Exp(c.DA[it]);
-                float sc = c.Scale?[it] ?? 1f;
-                var u = w.U.AsSpan(i * pp + p0, p1 - p0);
-                u.Clear();
-                if (pEnd > p0)
-                    TensorPrimitives.Multiply(c.X.AsSpan(it * s.P + p0, pEnd - p0), sc, u[..(pEnd - p0)]);
+                float sc = (c.Scale?[it] ?? 1f) * (inv.IsEmpty ? 1f : inv[i]);
+                ScaleInto(c.X.AsSpan(it * s.P + p0, Math.Max(0, pEnd - p0)), sc, w.U.AsSpan(i * pp + p0, p1 - p0));
                 w.Y.AsSpan(i * pp + p0, p1 - p0).Clear();
                 if (c.Z is not null && pEnd > p0)
                 {
@@ -244,6 +242,22 @@ public static partial class Ssd
                     TensorPrimitives.Multiply(sig, z, gate);
                 }
             }
+        }
+
+        /// <summary>dst = k·src over src's length and 0 over the rest of dst, in one pass (a library call per token
+        /// row of a few dozen values cost more than the arithmetic).</summary>
+        private static void ScaleInto(ReadOnlySpan<float> src, float k, Span<float> dst)
+        {
+            int i = 0, n = src.Length;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var k5 = Vector512.Create(k);
+                for (; i + 16 <= n; i += 16) (Vector512.Create(src[i..]) * k5).CopyTo(dst[i..]);
+            }
+            var kv = new Vector<float>(k);
+            for (; i + Lanes <= n; i += Lanes) (new Vector<float>(src[i..]) * kv).CopyTo(dst[i..]);
+            for (; i < n; i++) dst[i] = k * src[i];
+            dst[n..].Clear();
         }
 
         /// <summary>y = (λ_i·Y + D·x)·silu(z) for rows 0..tb of the token block at t0 (λ = Lam when

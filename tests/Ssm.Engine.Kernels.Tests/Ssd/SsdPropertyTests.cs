@@ -78,6 +78,11 @@ public class SsdPropertyTests
     public void ReferenceEqualsCpu_StateMajorForwardSweep() => Check(19, BackwardMatchesReference,
         tests: 16, gen: SsdSpec.Gen(maxL: 40, maxP: 64, maxN: 96, nMultiple: 32));
 
+    /// <summary>As above with P a multiple of 16 (no padding), where the sweep without z reads dy in place.</summary>
+    [Fact]
+    public void ReferenceEqualsCpu_StateMajorForwardSweep_UnpaddedHeads() => Check(20, BackwardMatchesReference,
+        tests: 16, gen: SsdSpec.Gen(maxL: 40, maxP: 64, maxN: 64, nMultiple: 32, pMultiple: 16));
+
     private static void ForwardMatchesReference(SsdSpec sp)
     {
         var x = sp.Inputs();

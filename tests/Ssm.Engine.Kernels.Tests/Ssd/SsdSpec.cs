@@ -70,12 +70,13 @@ public sealed record SsdSpec(int B, int L, int H, int G, int P, int N, int Chunk
 
     /// <summary>Sizes up to B 4, L 40, H 6, P 11, N 19 (P from <paramref name="minP"/>); G ∈ {1, 2, H}; any chunk
     /// 1..L+3.</summary>
-    public static Gen<SsdSpec> Gen(int maxL = 40, int maxP = 11, int maxN = 19, int minP = 1, int nMultiple = 1) =>
+    public static Gen<SsdSpec> Gen(int maxL = 40, int maxP = 11, int maxN = 19, int minP = 1, int nMultiple = 1,
+        int pMultiple = 1) =>
         from b in FG.Choose(1, 4)
         from l in FG.Frequency((1, FG.Constant(1)), (6, FG.Choose(2, maxL)))
         from h in FG.Elements(1, 2, 4, 6)
         from gKind in FG.Choose(0, 2)
-        from p in FG.Choose(minP, maxP)
+        from p in FG.Choose(Math.Max(1, minP / pMultiple), maxP / pMultiple).Select(k => k * pMultiple)
         from n in FG.Choose(1, maxN / nMultiple).Select(k => k * nMultiple)
         from q in FG.Choose(1, l + 3)
         from d in FG.Choose(0, 2)
