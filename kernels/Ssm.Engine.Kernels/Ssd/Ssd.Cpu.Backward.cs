@@ -139,7 +139,7 @@ public static partial class Ssd
                         bw.CDot[t] = cdots[i];
                         if (c.D is null || c.D.Length == s.H)
                         {
-                            GateAndSkipHead(c, it, i, h, lam, w, bw, dx, dz, dDpart, b * s.H + h);
+                            GateAndSkipHead(c, it, i, h, lam, w, bw, dz, dDpart, b * s.H + h);
                             continue;
                         }
                         if (withY) TensorPrimitives.Multiply(w.Y.AsSpan(i * pp, P), lam, w.Y.AsSpan(i * pp, P));
@@ -201,13 +201,17 @@ public static partial class Ssd
                                 for (int r = 0; r < rows; r++) dbi[r] += lamp[i] * sums[i * 4 + r];
                         }
                     }
+                    // With D per head (or none) the skip term gy·D of dx is added here, where the Gy rows hold
+                    // gy/Γ, so dx is written once; D per channel wrote it in the forward sweep.
+                    bool skipHead = c.D is null || c.D.Length == s.H;
+                    float dHead = c.D is null ? 0f : c.D[h];
                     for (int i = tb - 1; i >= 0; i--)
                     {
                         int t = t0 + i, it = (b * s.L + t) * s.H + h;
                         float gam = w.Lam[i];
                         float sc = c.Scale?[it] ?? 1f;
                         float dsc = ScaleDu(bw.Du.AsSpan(i * pp, P), gam, c.X.AsSpan(it * P, P), sc,
-                            dx.AsSpan(it * P, P));
+                            dx.AsSpan(it * P, P), bw.Gy.AsSpan(i * pp, P), skipHead ? dHead * gam : 0f, !skipHead);
                         if (ddtv is not null) ddtv[it] = dsc;
                         run += bw.CDot[t] - (double)sc * dsc;
                         ddA[it] = (float)(run + fin);
@@ -311,32 +315,36 @@ public static partial class Ssd
             }
         }
 
-        /// <summary>du ← Γ·du;  dx += s·du;  returns Σ du·x (the dt-scale gradient), in one pass.</summary>
-        private static float ScaleDu(Span<float> du, float gam, ReadOnlySpan<float> x, float sc, Span<float> dx)
+        /// <summary>du ← Γ·du;  dx = s·du + gD·g (or dx += s·du when <paramref name="accumulate"/>);  returns
+        /// Σ du·x (the dt-scale gradient), in one pass.</summary>
+        private static float ScaleDu(Span<float> du, float gam, ReadOnlySpan<float> x, float sc, Span<float> dx,
+            ReadOnlySpan<float> g, float gD, bool accumulate)
         {
             int v = Lanes, p = 0, P = du.Length;
-            Vector<float> vg = new(gam), vs = new(sc), acc = Vector<float>.Zero;
+            Vector<float> vg = new(gam), vs = new(sc), vd = new(gD), acc = Vector<float>.Zero;
             for (; p + v <= P; p += v)
             {
                 var d = new Vector<float>(du[p..]) * vg;
                 d.CopyTo(du[p..]);
                 acc = Vector.FusedMultiplyAdd(d, new Vector<float>(x[p..]), acc);
-                Vector.FusedMultiplyAdd(d, vs, new Vector<float>(dx[p..])).CopyTo(dx[p..]);
+                var rest = accumulate ? new Vector<float>(dx[p..]) : new Vector<float>(g[p..]) * vd;
+                Vector.FusedMultiplyAdd(d, vs, rest).CopyTo(dx[p..]);
             }
             float dot = Vector.Sum(acc);
             for (; p < P; p++)
             {
                 du[p] *= gam;
                 dot += du[p] * x[p];
-                dx[p] += du[p] * sc;
+                dx[p] = du[p] * sc + (accumulate ? dx[p] : g[p] * gD);
             }
             return dot;
         }
 
         /// <summary><see cref="GateAndSkip"/> for D per head (or none) in one vector pass, with the λ scale of the
-        /// pre-gate output folded in: dz = dy·(λ·Y + D·x)·silu'(z), dD += gy·x, dx = gy·D.</summary>
+        /// pre-gate output folded in: dz = dy·(λ·Y + D·x)·silu'(z), dD += gy·x (dx's gy·D is added by the reverse
+        /// sweep's <see cref="ScaleDu"/>).</summary>
         private static void GateAndSkipHead(Core c, int it, int i, int h, float lam, Scratch w, BackwardScratch bw,
-            float[] dx, float[]? dz, double[]? dDpart, int item)
+            float[]? dz, double[]? dDpart, int item)
         {
             var s = c.S;
             int P = s.P, pp = c.Pp, v = Lanes, ir = i * pp, ix = it * P, p = 0;
@@ -355,7 +363,6 @@ public static partial class Ssd
                     (new Vector<float>(c.Y.AsSpan(ix + p)) * pre * sg * Vector.FusedMultiplyAdd(zv, one - sg, one))
                         .CopyTo(dz!.AsSpan(ix + p));
                 }
-                (gv * vd).CopyTo(dx.AsSpan(ix + p));
                 acc = Vector.FusedMultiplyAdd(gv, xv, acc);
             }
             float dot = Vector.Sum(acc);
@@ -367,7 +374,6 @@ public static partial class Ssd
                     float yp = w.Y[ir + p] * lam + dh * xp, sg = w.Sig[ir + p], zp = c.Z![ix + p];
                     dz![ix + p] = c.Y[ix + p] * yp * sg * (1f + zp * (1f - sg));
                 }
-                dx[ix + p] = gp * dh;
                 dot += gp * xp;
             }
             if (hasD) dDpart![item] += dot;
