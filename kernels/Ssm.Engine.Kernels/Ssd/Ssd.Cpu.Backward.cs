@@ -176,8 +176,9 @@ public static partial class Ssd
                         int rows = Math.Min(4, s.N - n);
                         if (head && rows == 4)
                         {
-                            SweepReverseHead(st + n * pp, u, gy, du, anEnd, gam0, bt + n, ct + n, stride, tb, part);
-                            ReduceWide(part, tb * 4, sums);
+                            SweepReverseHead(st + n * pp, u, gy, du, anEnd, gam0, bt + n, ct + n, stride, tb,
+                                dbAcc + (bt - bm) + n, lamp);
+                            continue;
                         }
                         else
                         {

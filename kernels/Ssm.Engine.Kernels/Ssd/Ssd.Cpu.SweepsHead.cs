@@ -1,7 +1,7 @@
 // The backward sweeps for a head of exactly 64 P lanes on AVX-512: a tile is 4 state rows n × the whole head
 // (4 vectors of 16), 16 registers. With all of P in registers, the partial sum over P of dC / dB for a (token, n)
-// is complete inside the tile, so it is stored once (16 lanes, `part` row stride 16) instead of being folded to 8
-// lanes and added into memory per P tile; ReduceWide then sums the 16 lanes. Same recurrences as
+// is complete inside the tile: the forward sweep stores it once (16 lanes, `part` row stride 16) for ReduceWide,
+// and the reverse sweep reduces the tile's four rows in registers and updates dB itself. Same recurrences as
 // Ssd.Cpu.Sweeps.cs; Ssd.Cpu.SweepsWide.cs serves other padded head sizes.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -18,7 +18,7 @@ public static partial class Ssd
 
         /// <summary>Whether the backward sweeps use the whole-head tiles: AVX-512 present and P padded to exactly
         /// <see cref="HeadP"/>.</summary>
-        private static bool HeadSweeps(Core c) => Vector512.IsHardwareAccelerated && Avx.IsSupported && c.Pp == HeadP;
+        private static bool HeadSweeps(Core c) => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && c.Pp == HeadP;
 
         // SweepForward for rows = 4 over the whole head; part[i·64 + r·16 ..] = gy_i ⊙ S'_i[n + r] (16 lanes).
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -64,10 +64,11 @@ public static partial class Ssd
             StoreScaled4Wide(st + 32, pp, lamEnd, s02, s03, s12, s13, s22, s23, s32, s33);
         }
 
-        // SweepReverse for rows = 4 over the whole head; part[i·64 + r·16 ..] = G'_i[n + r] ⊙ u_i (16 lanes).
+        // SweepReverse for rows = 4 over the whole head, with the dB update done here: the four sums over P of
+        // G'_i[n + r] ⊙ u_i are reduced in registers and db[i·stride + r] += Γ_i·sum (no partials in memory).
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static unsafe void SweepReverseHead(float* st, float* u, float* gy, float* du, float anEnd, float gam0,
-            float* bt, float* ct, int stride, int tb, float* part)
+            float* bt, float* ct, int stride, int tb, float* db, float* lam)
         {
             const int pp = HeadP;
             var av = Vector512.Create(anEnd);
@@ -80,7 +81,7 @@ public static partial class Ssd
             Vector512<float> d32 = L5(st + 3 * pp + 32) * av, d33 = L5(st + 3 * pp + 48) * av;
             for (int i = tb - 1; i >= 0; i--)
             {
-                float* ui = u + i * pp, gi = gy + i * pp, di = du + i * pp, pi = part + i * pp;
+                float* ui = u + i * pp, gi = gy + i * pp, di = du + i * pp, dbi = db + i * stride;
                 float* bi = bt + i * stride, ci = ct + i * stride;
                 Vector512<float> g0 = L5(gi), g1 = L5(gi + 16), g2 = L5(gi + 32), g3 = L5(gi + 48);
                 var cc = Vector512.Create(ci[0]);
@@ -92,10 +93,10 @@ public static partial class Ssd
                 cc = Vector512.Create(ci[3]);
                 d30 = F5(g0, cc, d30); d31 = F5(g1, cc, d31); d32 = F5(g2, cc, d32); d33 = F5(g3, cc, d33);
                 Vector512<float> u0 = L5(ui), u1 = L5(ui + 16), u2 = L5(ui + 32), u3 = L5(ui + 48);
-                Vector512.Store(F5(d03, u3, F5(d02, u2, F5(d01, u1, d00 * u0))), pi);
-                Vector512.Store(F5(d13, u3, F5(d12, u2, F5(d11, u1, d10 * u0))), pi + 16);
-                Vector512.Store(F5(d23, u3, F5(d22, u2, F5(d21, u1, d20 * u0))), pi + 32);
-                Vector512.Store(F5(d33, u3, F5(d32, u2, F5(d31, u1, d30 * u0))), pi + 48);
+                Vector128<float> sums = Sum4(F5(d03, u3, F5(d02, u2, F5(d01, u1, d00 * u0))),
+                    F5(d13, u3, F5(d12, u2, F5(d11, u1, d10 * u0))), F5(d23, u3, F5(d22, u2, F5(d21, u1, d20 * u0))),
+                    F5(d33, u3, F5(d32, u2, F5(d31, u1, d30 * u0))));
+                Vector128.Store(Vector128.FusedMultiplyAdd(sums, Vector128.Create(lam[i]), Vector128.Load(dbi)), dbi);
                 Vector512<float> b0 = Vector512.Create(bi[0]), b1 = Vector512.Create(bi[1]);
                 Vector512<float> b2 = Vector512.Create(bi[2]), b3 = Vector512.Create(bi[3]);
                 Vector512.Store(F5(d30, b3, F5(d20, b2, F5(d10, b1, F5(d00, b0, L5(di))))), di);
@@ -105,6 +106,19 @@ public static partial class Ssd
             }
             StoreScaled4Wide(st, pp, gam0, d00, d01, d10, d11, d20, d21, d30, d31);
             StoreScaled4Wide(st + 32, pp, gam0, d02, d03, d12, d13, d22, d23, d32, d33);
+        }
+
+        /// <summary>[Σ r0, Σ r1, Σ r2, Σ r3] over the 16 lanes of each: pairwise unpacks and shuffles give the four
+        /// sums per 128-bit lane, then the four lanes are added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> Sum4(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2,
+            Vector512<float> r3)
+        {
+            Vector512<float> a = Avx512F.UnpackLow(r0, r1) + Avx512F.UnpackHigh(r0, r1);
+            Vector512<float> b = Avx512F.UnpackLow(r2, r3) + Avx512F.UnpackHigh(r2, r3);
+            Vector512<float> c = Avx512F.Shuffle(a, b, 0x44) + Avx512F.Shuffle(a, b, 0xEE);
+            Vector256<float> h = c.GetLower() + c.GetUpper();
+            return h.GetLower() + h.GetUpper();
         }
 
         /// <summary>sums[k] = Σ of the 16 lanes at part + 16·k, k &lt; count: each 16-lane row is folded to 8
