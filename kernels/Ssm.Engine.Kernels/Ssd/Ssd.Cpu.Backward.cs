@@ -97,9 +97,9 @@ public static partial class Ssd
                         int rows = Math.Min(4, s.N - n);
                         if (head && rows == 4)
                         {
-                            SweepForwardHead(st + n * pp, u, gy, y, a0, lamEnd, bt + n, ct + n, stride, tb, part,
-                                withY);
-                            ReduceWide(part, tb * 4, sums);
+                            SweepForwardHead(st + n * pp, u, gy, y, a0, lamEnd, bt + n, ct + n, stride, tb,
+                                dcAcc + (bt - bm) + n, lamp, cdots, withY);
+                            continue;
                         }
                         else
                         {

@@ -44,7 +44,7 @@ public static partial class Ssd
                 W = new Scratch(s.N, pp, TokenBlock);
                 Gy = new AlignedFloats(TokenBlock * pp);
                 Du = new AlignedFloats(TokenBlock * pp);
-                Part = new AlignedFloats(TokenBlock * 4 * Math.Max(Lanes, HeadP / 4));   // 8-lane or whole-head partials
+                Part = new AlignedFloats(TokenBlock * 4 * Lanes);   // per (token, row) partial vectors of the general tiles
                 Sums = new AlignedFloats(TokenBlock * 4);
                 CDots = new AlignedFloats(TokenBlock);
                 ANext = new AlignedFloats(TokenBlock);

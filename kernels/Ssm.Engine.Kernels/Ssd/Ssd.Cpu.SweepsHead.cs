@@ -1,7 +1,7 @@
 // The backward sweeps for a head of exactly 64 P lanes on AVX-512: a tile is 4 state rows n × the whole head
 // (4 vectors of 16), 16 registers. With all of P in registers, the partial sum over P of dC / dB for a (token, n)
-// is complete inside the tile: the forward sweep stores it once (16 lanes, `part` row stride 16) for ReduceWide,
-// and the reverse sweep reduces the tile's four rows in registers and updates dB itself. Same recurrences as
+// is complete inside the tile: both sweeps reduce the tile's four rows in registers and update dC / dB themselves
+// (no partial sums in memory). Same recurrences as
 // Ssd.Cpu.Sweeps.cs; Ssd.Cpu.SweepsWide.cs serves other padded head sizes.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -20,10 +20,12 @@ public static partial class Ssd
         /// <see cref="HeadP"/>.</summary>
         private static bool HeadSweeps(Core c) => Vector512.IsHardwareAccelerated && Avx512F.IsSupported && c.Pp == HeadP;
 
-        // SweepForward for rows = 4 over the whole head; part[i·64 + r·16 ..] = gy_i ⊙ S'_i[n + r] (16 lanes).
+        // SweepForward for rows = 4 over the whole head, with the dC update done here: the four sums over P of
+        // gy_i ⊙ S'_i[n + r] are reduced in registers, dc = λ_i·sum is added into dC_i[n..n+4] and C_i·dc into
+        // cdots[i].
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static unsafe void SweepForwardHead(float* st, float* u, float* gy, float* y, float a0, float lamEnd,
-            float* bt, float* ct, int stride, int tb, float* part, bool withY)
+            float* bt, float* ct, int stride, int tb, float* dcAcc, float* lam, float* cdots, bool withY)
         {
             const int pp = HeadP;
             var av = Vector512.Create(a0);
@@ -36,23 +38,25 @@ public static partial class Ssd
             Vector512<float> s32 = L5(st + 3 * pp + 32) * av, s33 = L5(st + 3 * pp + 48) * av;
             for (int i = 0; i < tb; i++)
             {
-                float* ui = u + i * pp, gi = gy + i * pp, bi = bt + i * stride, pi = part + i * pp;
+                float* ui = u + i * pp, gi = gy + i * pp, bi = bt + i * stride, dci = dcAcc + i * stride;
                 Vector512<float> u0 = L5(ui), u1 = L5(ui + 16), u2 = L5(ui + 32), u3 = L5(ui + 48);
                 Vector512<float> g0 = L5(gi), g1 = L5(gi + 16), g2 = L5(gi + 32), g3 = L5(gi + 48);
                 var bb = Vector512.Create(bi[0]);
                 s00 = F5(bb, u0, s00); s01 = F5(bb, u1, s01); s02 = F5(bb, u2, s02); s03 = F5(bb, u3, s03);
-                Vector512.Store(F5(g3, s03, F5(g2, s02, F5(g1, s01, s00 * g0))), pi);
                 bb = Vector512.Create(bi[1]);
                 s10 = F5(bb, u0, s10); s11 = F5(bb, u1, s11); s12 = F5(bb, u2, s12); s13 = F5(bb, u3, s13);
-                Vector512.Store(F5(g3, s13, F5(g2, s12, F5(g1, s11, s10 * g0))), pi + 16);
                 bb = Vector512.Create(bi[2]);
                 s20 = F5(bb, u0, s20); s21 = F5(bb, u1, s21); s22 = F5(bb, u2, s22); s23 = F5(bb, u3, s23);
-                Vector512.Store(F5(g3, s23, F5(g2, s22, F5(g1, s21, s20 * g0))), pi + 32);
                 bb = Vector512.Create(bi[3]);
                 s30 = F5(bb, u0, s30); s31 = F5(bb, u1, s31); s32 = F5(bb, u2, s32); s33 = F5(bb, u3, s33);
-                Vector512.Store(F5(g3, s33, F5(g2, s32, F5(g1, s31, s30 * g0))), pi + 48);
+                Vector128<float> dc = Sum4(F5(g3, s03, F5(g2, s02, F5(g1, s01, s00 * g0))),
+                    F5(g3, s13, F5(g2, s12, F5(g1, s11, s10 * g0))), F5(g3, s23, F5(g2, s22, F5(g1, s21, s20 * g0))),
+                    F5(g3, s33, F5(g2, s32, F5(g1, s31, s30 * g0)))) * lam[i];
+                float* ci = ct + i * stride;
+                Vector128.Store(Vector128.Load(dci) + dc, dci);
+                cdots[i] += Vector128.Dot(dc, Vector128.Load(ci));
                 if (!withY) continue;
-                float* yi = y + i * pp, ci = ct + i * stride;
+                float* yi = y + i * pp;
                 Vector512<float> c0 = Vector512.Create(ci[0]), c1 = Vector512.Create(ci[1]);
                 Vector512<float> c2 = Vector512.Create(ci[2]), c3 = Vector512.Create(ci[3]);
                 Vector512.Store(F5(s30, c3, F5(s20, c2, F5(s10, c1, F5(s00, c0, L5(yi))))), yi);
@@ -120,27 +124,5 @@ public static partial class Ssd
             Vector256<float> h = c.GetLower() + c.GetUpper();
             return h.GetLower() + h.GetUpper();
         }
-
-        /// <summary>sums[k] = Σ of the 16 lanes at part + 16·k, k &lt; count: each 16-lane row is folded to 8
-        /// (lower + upper half), and eight rows at a time go through the horizontal-add tree.</summary>
-        private static unsafe void ReduceWide(float* part, int count, float* sums)
-        {
-            int k = 0;
-            for (; k + 8 <= count; k += 8)
-            {
-                float* q = part + k * 16;
-                var h01 = Avx.HorizontalAdd(Fold(q), Fold(q + 16));
-                var h23 = Avx.HorizontalAdd(Fold(q + 32), Fold(q + 48));
-                var h45 = Avx.HorizontalAdd(Fold(q + 64), Fold(q + 80));
-                var h67 = Avx.HorizontalAdd(Fold(q + 96), Fold(q + 112));
-                var a = Avx.HorizontalAdd(h01, h23);
-                var b = Avx.HorizontalAdd(h45, h67);
-                Avx.Store(sums + k, Avx.Add(Avx.Permute2x128(a, b, 0x20), Avx.Permute2x128(a, b, 0x31)));
-            }
-            for (; k < count; k++) sums[k] = Vector256.Sum(Fold(part + k * 16));
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe Vector256<float> Fold(float* p) => Vector256.Load(p) + Vector256.Load(p + 8);
     }
 }
