@@ -71,7 +71,7 @@ public static partial class Ssd
                 // Forward sweep over rescaled blocks (S' = S/λ, see Ssd.Cpu.Recurrent.cs): dC and (with z) y.
                 for (int t0 = 0; t0 < s.L;)
                 {
-                    int tb = PrepareRescaled(cz, b, h, t0, 0, pp, w);
+                    int tb = PrepareRescaled(cz, b, h, t0, 0, pp, w, clearY: withY);
                     Prefetch(c, b, h, t0 + tb, Math.Min(s.L, t0 + tb + TokenBlock), dx, dz);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
                     // Without z and padding, gy is dy itself: the (P, N) sweep reads its rows in place.
@@ -165,7 +165,7 @@ public static partial class Ssd
                     int tb = ReverseBlock(c, b, h, tEnd, w, an);
                     int t0 = tEnd - tb;
                     Prefetch(c, b, h, Math.Max(0, t0 - TokenBlock), t0, dx, dz);
-                    PrepareTokens(cz, b, h, t0, tb, 0, pp, w, decay: false);
+                    PrepareTokens(cz, b, h, t0, tb, 0, pp, w, decay: false, clearY: false);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
                     Cotangents(c, b, h, t0, tb, bw, w.Lam);
                     float anEnd = tEnd < s.L ? MathF.Exp(c.DA[(b * s.L + tEnd) * s.H + h]) : 1f, gam0 = w.Lam[0];

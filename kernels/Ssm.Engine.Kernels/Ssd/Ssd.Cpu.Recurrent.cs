@@ -57,7 +57,7 @@ public static partial class Ssd
         /// <summary>Prepares a rescaled block at t0 and returns its length tb ≥ 1: Decay[0] = a_{t0} (applied to the
         /// state on entry), λ_i = Π_{0&lt;j≤i} a_{t0+j} (Lam), U_i = s·x/λ_i, Y = 0, gates. The block ends before
         /// log λ would drop under <see cref="RescaleFloor"/>, so the rescaled state S' = S/λ stays finite.</summary>
-        private static int PrepareRescaled(Core c, int b, int h, int t0, int p0, int p1, Scratch w)
+        private static int PrepareRescaled(Core c, int b, int h, int t0, int p0, int p1, Scratch w, bool clearY = true)
         {
             var s = c.S;
             int max = Math.Min(TokenBlock, s.L - t0), tb = 1, baseIt = (b * s.L + t0) * s.H + h;
@@ -77,7 +77,7 @@ public static partial class Ssd
                 inv[i] = MathF.Exp(-w.Lam[i]);
                 w.Lam[i] = MathF.Exp(w.Lam[i]);
             }
-            PrepareTokens(c, b, h, t0, tb, p0, p1, w, decay: false, inv);
+            PrepareTokens(c, b, h, t0, tb, p0, p1, w, decay: false, inv, clearY);
             w.Decay[0] = MathF.Exp(c.DA[baseIt]);
             return tb;
         }

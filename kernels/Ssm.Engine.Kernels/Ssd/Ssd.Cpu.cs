@@ -6,6 +6,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 using Ssm.Engine.Kernels.Common;
@@ -219,10 +220,11 @@ public static partial class Ssd
                 dst[off + p * s.N + n] = state[n * c.Pp + p];
         }
 
-        /// <summary>Fills rows 0..tb of the token block at t0: Decay = exp(dA), U = s·x (zero-padded), Y = 0,
-        /// Sig = sigmoid(z) and Gate = silu(z) when z is present.</summary>
+        /// <summary>Fills rows 0..tb of the token block at t0: Decay = exp(dA), U = s·x (times inv[i] when given;
+        /// zero-padded), Y = 0 (when <paramref name="clearY"/>), Sig = sigmoid(z) and Gate = silu(z) when z is
+        /// present.</summary>
         private static void PrepareTokens(Core c, int b, int h, int t0, int tb, int p0, int p1, Scratch w,
-            bool decay = true, ReadOnlySpan<float> inv = default)
+            bool decay = true, ReadOnlySpan<float> inv = default, bool clearY = true)
         {
             var s = c.S;
             int pp = c.Pp, pEnd = Math.Min(p1, s.P);
@@ -232,7 +234,7 @@ public static partial class Ssd
                 if (decay) w.Decay[i] = MathF.Exp(c.DA[it]);
                 float sc = (c.Scale?[it] ?? 1f) * (inv.IsEmpty ? 1f : inv[i]);
                 ScaleInto(c.X.AsSpan(it * s.P + p0, Math.Max(0, pEnd - p0)), sc, w.U.AsSpan(i * pp + p0, p1 - p0));
-                w.Y.AsSpan(i * pp + p0, p1 - p0).Clear();
+                if (clearY) w.Y.AsSpan(i * pp + p0, p1 - p0).Clear();
                 if (c.Z is not null && pEnd > p0)
                 {
                     var gate = w.Gate.AsSpan(i * pp + p0, pEnd - p0);
@@ -249,13 +251,15 @@ public static partial class Ssd
         private static void ScaleInto(ReadOnlySpan<float> src, float k, Span<float> dst)
         {
             int i = 0, n = src.Length;
+            if (dst.Length < n) throw new ArgumentException("[ssd] token row scratch shorter than its source");
+            ref float s0 = ref MemoryMarshal.GetReference(src), d0 = ref MemoryMarshal.GetReference(dst);
             if (Vector512.IsHardwareAccelerated)
             {
                 var k5 = Vector512.Create(k);
-                for (; i + 16 <= n; i += 16) (Vector512.Create(src[i..]) * k5).CopyTo(dst[i..]);
+                for (; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref s0, (nuint)i) * k5).StoreUnsafe(ref d0, (nuint)i);
             }
             var kv = new Vector<float>(k);
-            for (; i + Lanes <= n; i += Lanes) (new Vector<float>(src[i..]) * kv).CopyTo(dst[i..]);
+            for (; i + Lanes <= n; i += Lanes) (Vector.LoadUnsafe(ref s0, (nuint)i) * kv).StoreUnsafe(ref d0, (nuint)i);
             for (; i < n; i++) dst[i] = k * src[i];
             dst[n..].Clear();
         }
