@@ -71,31 +71,41 @@ public static partial class KernelMath
     }
 
     /// <summary>v ← softplus(v) in place (vector lanes, scalar tail).</summary>
-    public static void SoftplusInPlace(Span<float> v)
+    public static void SoftplusInPlace(Span<float> v) => Softplus(v, 0f, v);
+
+    /// <summary>dst = softplus(x + bias) (vector lanes, scalar tail); <paramref name="dst"/> may be
+    /// <paramref name="x"/>.</summary>
+    // Fully optimised from the first call: its tier-0 form would call Log and Exp2 out of line.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Softplus(ReadOnlySpan<float> x, float bias, Span<float> dst)
     {
-        int w = Vector<float>.Count, i = 0;
-        Vector<float> thr = new(SoftplusThreshold), l2e = new(Log2E);
+        if (dst.Length < x.Length) throw new ArgumentException("softplus: destination shorter than source");
+        int w = Vector<float>.Count, i = 0, n = x.Length;
+        ref float x0 = ref MemoryMarshal.GetReference(x), d0 = ref MemoryMarshal.GetReference(dst);
         if (Vector512.IsHardwareAccelerated)
         {
-            ref float r0 = ref MemoryMarshal.GetReference(v);
             Vector512<float> thr5 = Vector512.Create(SoftplusThreshold), l2e5 = Vector512.Create(Log2E);
-            for (; i + 16 <= v.Length; i += 16)
+            Vector512<float> b5 = Vector512.Create(bias);
+            for (; i + 16 <= n; i += 16)
             {
-                Vector512<float> x = Vector512.LoadUnsafe(ref r0, (nuint)i);
-                Vector512<float> sp = Log(Vector512<float>.One + Exp2(Vector512.MinNative(x, thr5) * l2e5));
-                Vector512.ConditionalSelect(Vector512.GreaterThan(x, thr5), x, sp).StoreUnsafe(ref r0, (nuint)i);
+                Vector512<float> v = Vector512.LoadUnsafe(ref x0, (nuint)i) + b5;
+                Vector512<float> sp = Log(Vector512<float>.One + Exp2(Vector512.MinNative(v, thr5) * l2e5));
+                Vector512.ConditionalSelect(Vector512.GreaterThan(v, thr5), v, sp).StoreUnsafe(ref d0, (nuint)i);
             }
         }
-        for (; i + w <= v.Length; i += w)
+        Vector<float> thr = new(SoftplusThreshold), l2e = new(Log2E), bv = new(bias);
+        for (; i + w <= n; i += w)
         {
-            var x = new Vector<float>(v[i..]);
-            Vector<float> sp = Log(Vector<float>.One + Exp2(Vector.MinNative(x, thr) * l2e));
-            Vector.ConditionalSelect(Vector.GreaterThan(x, thr), x, sp).CopyTo(v[i..]);
+            Vector<float> v = Vector.LoadUnsafe(ref x0, (nuint)i) + bv;
+            Vector<float> sp = Log(Vector<float>.One + Exp2(Vector.MinNative(v, thr) * l2e));
+            Vector.ConditionalSelect(Vector.GreaterThan(v, thr), v, sp).StoreUnsafe(ref d0, (nuint)i);
         }
-        for (; i < v.Length; i++) v[i] = Softplus(v[i]);
+        for (; i < n; i++) dst[i] = Softplus(x[i] + bias);
     }
 
     /// <summary>y ← y · silu(z) = y · z · sigmoid(z) (vector lanes, scalar tail).</summary>
+    // Fully optimised from the first call: its tier-0 form would call Exp2 out of line.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplySilu(Span<float> y, ReadOnlySpan<float> z)
     {
         int w = Vector<float>.Count, i = 0;

@@ -243,10 +243,10 @@ public static partial class SelectiveScan
             SelectiveScanInputs<float> x, int d, int seq, Span<float> dt, Span<float> raw)
         {
             ReadOnlySpan<float> delta = x.Delta.AsSpan(seq, s.Length);
-            if (x.DeltaBias is not null) TensorPrimitives.Add(delta, x.DeltaBias[d], dt);
-            else delta.CopyTo(dt);
-            if (!raw.IsEmpty) dt.CopyTo(raw);
-            if (o.DeltaSoftplus) KernelMath.SoftplusInPlace(dt);
+            float bias = x.DeltaBias is null ? 0f : x.DeltaBias[d];
+            if (!raw.IsEmpty) TensorPrimitives.Add(delta, bias, raw);
+            if (o.DeltaSoftplus) KernelMath.Softplus(delta, bias, dt);      // one pass: softplus(delta + bias)
+            else TensorPrimitives.Add(delta, bias, dt);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
