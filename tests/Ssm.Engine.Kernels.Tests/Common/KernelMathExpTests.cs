@@ -77,6 +77,22 @@ public class KernelMathExpTests
     }
 
     [Fact]
+    public void SiluAndSiluGate_StayFiniteWhereTheSigmoidDenominatorOverflows()
+    {
+        // exp(-z) overflows float from z < -88.7 (to +∞ in the 512-bit Exp2); silu(z) is then 0 to float precision.
+        float[] zs = Enumerable.Range(0, 64).Select(i => -80f - 15f * i).ToArray();
+        var y = Enumerable.Repeat(2f, zs.Length).ToArray();
+        KernelMath.MultiplySilu(y, zs);
+        var silu = (float[])zs.Clone();
+        KernelMath.SiluInPlace(silu);
+        for (int i = 0; i < zs.Length; i++)
+        {
+            Assert.True(Math.Abs(y[i]) <= 1e-20, $"silu gate at {zs[i]} = {y[i]}");
+            Assert.True(Math.Abs(silu[i]) <= 1e-20, $"silu at {zs[i]} = {silu[i]}");
+        }
+    }
+
+    [Fact]
     public void Exp2_512BitForm_OverflowsToInfinityOrClampsAsDocumented()
     {
         var big = KernelMath.Exp2(Vector512.Create(130f));
