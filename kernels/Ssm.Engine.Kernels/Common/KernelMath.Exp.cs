@@ -55,6 +55,13 @@ public static partial class KernelMath
             // The same n, f and polynomial in fewer instructions: vrndscaleps rounds to nearest even (as the
             // shifter does) and vscalefps multiplies by 2^n exactly, as the exponent-bit product does, and gives
             // +∞ on overflow (so no upper clamp).
+            if (Avx512DQ.IsSupported)
+            {
+                // vreduceps gives r = x − round(x) in one instruction where vrndscaleps takes two µops on some
+                // cores; n = x − r is then exact.
+                Vector512<float> r = Avx512DQ.Reduce(x, 0);
+                return Avx512F.Scale(Exp2Fraction(r), x - r);
+            }
             Vector512<float> n = Avx512F.RoundScale(x, 0);
             return Avx512F.Scale(Exp2Fraction(x - n), n);
         }
