@@ -60,6 +60,9 @@ public static partial class Ssd
             int pp = c.Pp, stride = s.G * s.N, g = h / s.HeadsPerGroup, v = Lanes, P = s.P;
             int stateOff = (b * s.H + h) * P * s.N;
             bool withY = c.Z is not null, wide = WideSweeps(c), head = HeadSweeps(c), pn = PnSweeps(c);
+            // D per head (or none): dx's skip term is added by the reverse sweep (see there).
+            bool skipHead = c.D is null || c.D.Length == s.H;
+            float dHead = c.D is null ? 0f : c.D[h];
             // The shared token preparation without the gate (filled by PrepareGates in one vector pass).
             Core cz = withY ? c with { Z = null } : c;
             if (pn) LoadStatePn(c, b, h, bw.StateT.Span);
@@ -72,7 +75,8 @@ public static partial class Ssd
                 for (int t0 = 0; t0 < s.L;)
                 {
                     int tb = PrepareRescaled(cz, b, h, t0, 0, pp, w, clearY: withY);
-                    Prefetch(c, b, h, t0 + tb, Math.Min(s.L, t0 + tb + TokenBlock), dx, dz);
+                    // The forward sweep writes dx only with D per channel; the reverse sweep never writes dz.
+                    Prefetch(c, b, h, t0 + tb, Math.Min(s.L, t0 + tb + TokenBlock), skipHead ? null : dx, dz);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
                     // Without z and padding, gy is dy itself: the (P, N) sweep reads its rows in place.
                     bool dyRows = pn && P == pp;
@@ -137,7 +141,8 @@ public static partial class Ssd
                         int t = t0 + i, it = (b * s.L + t) * s.H + h;
                         float lam = w.Lam[i];
                         bw.CDot[t] = cdots[i];
-                        if (c.D is null || c.D.Length == s.H)
+                        if (c.D is null && !withY) continue;     // no dD, no dz: nothing per token here
+                        if (skipHead)
                         {
                             GateAndSkipHead(c, it, i, h, lam, w, bw, dz, dDpart, b * s.H + h);
                             continue;
@@ -164,7 +169,7 @@ public static partial class Ssd
                 {
                     int tb = ReverseBlock(c, b, h, tEnd, w, an);
                     int t0 = tEnd - tb;
-                    Prefetch(c, b, h, Math.Max(0, t0 - TokenBlock), t0, dx, dz);
+                    Prefetch(c, b, h, Math.Max(0, t0 - TokenBlock), t0, dx, null);
                     PrepareTokens(cz, b, h, t0, tb, 0, pp, w, decay: false, clearY: false);
                     if (withY) PrepareGates(c, b, h, t0, tb, w);
                     Cotangents(c, b, h, t0, tb, bw, w.Lam);
@@ -204,8 +209,6 @@ public static partial class Ssd
                     }
                     // With D per head (or none) the skip term gy·D of dx is added here, where the Gy rows hold
                     // gy/Γ, so dx is written once; D per channel wrote it in the forward sweep.
-                    bool skipHead = c.D is null || c.D.Length == s.H;
-                    float dHead = c.D is null ? 0f : c.D[h];
                     for (int i = tb - 1; i >= 0; i--)
                     {
                         int t = t0 + i, it = (b * s.L + t) * s.H + h;
@@ -237,10 +240,11 @@ public static partial class Ssd
             if (c.H0 is not null) c.H0.AsSpan((b * s.H + h) * s.P * s.N, s.P * s.N).CopyTo(stateT);
         }
 
-        /// <summary>Prefetches the (B, L, H, P) rows of x, z, dy, dx, dz for tokens [t0, t1) of head h. One head walks
-        /// its tokens at a stride of H·P floats, past the hardware prefetchers' page limit, so without this every
-        /// token row of the next block is a demand miss (the glue around the sweeps was latency-bound).</summary>
-        private static unsafe void Prefetch(Core c, int b, int h, int t0, int t1, float[] dx, float[]? dz)
+        /// <summary>Prefetches the (B, L, H, P) rows of x, z, dy and (when given) dx, dz for tokens [t0, t1) of head h.
+        /// One head walks its tokens at a stride of H·P floats, past the hardware prefetchers' page limit, so without
+        /// this every token row of the next block is a demand miss (the glue around the sweeps was latency-bound).
+        /// </summary>
+        private static unsafe void Prefetch(Core c, int b, int h, int t0, int t1, float[]? dx, float[]? dz)
         {
             if (!Sse.IsSupported || t0 >= t1) return;
             var s = c.S;
@@ -254,7 +258,7 @@ public static partial class Ssd
                     {
                         Sse.Prefetch0(px + ix + p);
                         Sse.Prefetch0(py + ix + p);
-                        Sse.Prefetch0(pdx + ix + p);
+                        if (pdx != null) Sse.Prefetch0(pdx + ix + p);
                         if (pz != null) Sse.Prefetch0(pz + ix + p);
                         if (pdz != null) Sse.Prefetch0(pdz + ix + p);
                     }
