@@ -2,6 +2,7 @@
 // a cache line, so a loop storing 512-bit vectors at multiples of 16 floats splits every store across two lines;
 // on cores with full-width 512-bit load/store units (Intel) that halves the throughput of store-bound loops.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Ssm.Engine.Kernels.Common;
 
@@ -24,13 +25,24 @@ internal sealed class AlignedFloats
     public int Length { get; }
 
     /// <summary>The aligned elements.</summary>
-    public Span<float> Span => _array.AsSpan(_offset, Length);
+    public Span<float> Span => MemoryMarshal.CreateSpan(ref Ref, Length);
 
     /// <summary>Reference to element 0 (64-byte aligned).</summary>
-    public ref float Ref => ref _array[_offset];
+    public ref float Ref => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_array), _offset);
 
-    /// <summary>Reference to element <paramref name="index"/>.</summary>
-    public ref float this[int index] => ref Span[index];
+    /// <summary>Reference to element <paramref name="index"/> (bounds-checked; per-token code indexes these, so no
+    /// span is built per access).</summary>
+    public ref float this[int index]
+    {
+        get
+        {
+            if ((uint)index >= (uint)Length) ThrowIndex(index);
+            return ref Unsafe.Add(ref Ref, index);
+        }
+    }
+
+    private void ThrowIndex(int index) =>
+        throw new IndexOutOfRangeException($"index {index} outside an aligned buffer of {Length} elements");
 
     /// <summary>Elements [start, start + length).</summary>
     public Span<float> AsSpan(int start, int length) => Span.Slice(start, length);

@@ -37,5 +37,7 @@ public class AlignedFloatsTests
         a.Clear();
         Assert.All(a.Span.ToArray(), v => Assert.Equal(0f, v));
         Assert.Throws<ArgumentOutOfRangeException>(() => new AlignedFloats(-1));
+        Assert.Throws<IndexOutOfRangeException>(() => a[40]);
+        Assert.Throws<IndexOutOfRangeException>(() => a[-1]);
     }
 }
