@@ -163,15 +163,8 @@ public static partial class Ssd
                 Vector512.Store(ya0 + yb0, yi);
                 Vector512.Store(ya1 + yb1, yi + 16);
             }
-            var le = Vector512.Create(lamEnd);
-            Vector512.Store(s00 * le, st); Vector512.Store(s01 * le, st + 16);
-            Vector512.Store(s10 * le, st + pp); Vector512.Store(s11 * le, st + pp + 16);
-            Vector512.Store(s20 * le, st + 2 * pp); Vector512.Store(s21 * le, st + 2 * pp + 16);
-            Vector512.Store(s30 * le, st + 3 * pp); Vector512.Store(s31 * le, st + 3 * pp + 16);
-            Vector512.Store(s40 * le, st + 4 * pp); Vector512.Store(s41 * le, st + 4 * pp + 16);
-            Vector512.Store(s50 * le, st + 5 * pp); Vector512.Store(s51 * le, st + 5 * pp + 16);
-            Vector512.Store(s60 * le, st + 6 * pp); Vector512.Store(s61 * le, st + 6 * pp + 16);
-            Vector512.Store(s70 * le, st + 7 * pp); Vector512.Store(s71 * le, st + 7 * pp + 16);
+            StoreScaled4Wide(st, pp, lamEnd, s00, s01, s10, s11, s20, s21, s30, s31);
+            StoreScaled4Wide(st + 4 * pp, pp, lamEnd, s40, s41, s50, s51, s60, s61, s70, s71);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -78,15 +78,8 @@ public static partial class Ssd
                 Vector512.Store(L5(di) + (e0 + o0), di);
                 Vector512.Store(L5(di + 16) + (e1 + o1), di + 16);
             }
-            var lv = Vector512.Create(lamEnd);
-            Vector512.Store(s00 * lv, st); Vector512.Store(s01 * lv, st + 16);
-            Vector512.Store(s10 * lv, st + n); Vector512.Store(s11 * lv, st + n + 16);
-            Vector512.Store(s20 * lv, st + 2 * n); Vector512.Store(s21 * lv, st + 2 * n + 16);
-            Vector512.Store(s30 * lv, st + 3 * n); Vector512.Store(s31 * lv, st + 3 * n + 16);
-            Vector512.Store(s40 * lv, st + 4 * n); Vector512.Store(s41 * lv, st + 4 * n + 16);
-            Vector512.Store(s50 * lv, st + 5 * n); Vector512.Store(s51 * lv, st + 5 * n + 16);
-            Vector512.Store(s60 * lv, st + 6 * n); Vector512.Store(s61 * lv, st + 6 * n + 16);
-            Vector512.Store(s70 * lv, st + 7 * n); Vector512.Store(s71 * lv, st + 7 * n + 16);
+            StoreScaled4Wide(st, n, lamEnd, s00, s01, s10, s11, s20, s21, s30, s31);
+            StoreScaled4Wide(st + 4 * n, n, lamEnd, s40, s41, s50, s51, s60, s61, s70, s71);
         }
 
         /// <summary>The block's dC: dcAcc[t] += λ_i·dcb[i] over the N lanes of each token, and cdots[i] = C_i·(λ_i·dcb[i])
