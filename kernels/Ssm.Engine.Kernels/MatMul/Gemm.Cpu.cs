@@ -165,7 +165,7 @@ public static partial class Gemm
 
             private void MacroKernel(float* ap, int mc, int ic, int q0, int q1)
             {
-                bool avx = UsesAvx2;
+                bool avx = UsesAvx2, avx512 = UsesAvx512;
                 float* tile = stackalloc float[MR * NR];
                 for (int q = q0; q < q1; q++)
                 {
@@ -178,12 +178,14 @@ public static partial class Gemm
                         float* cTile = C + (long)(ic + ir) * Ldc + _jc + jr;
                         if (mr == MR && nr == NR)
                         {
-                            if (avx) Kernel6x16Avx2(_kc, aPanel, bPanel, cTile, Ldc, Alpha, _betaEff);
+                            if (avx512) Kernel6x16Avx512(_kc, aPanel, bPanel, cTile, Ldc, Alpha, _betaEff);
+                            else if (avx) Kernel6x16Avx2(_kc, aPanel, bPanel, cTile, Ldc, Alpha, _betaEff);
                             else Kernel6x16Portable(_kc, aPanel, bPanel, cTile, Ldc, Alpha, _betaEff);
                         }
                         else
                         {
-                            if (avx) Kernel6x16Avx2(_kc, aPanel, bPanel, tile, NR, 1f, 0f);
+                            if (avx512) Kernel6x16Avx512(_kc, aPanel, bPanel, tile, NR, 1f, 0f);
+                            else if (avx) Kernel6x16Avx2(_kc, aPanel, bPanel, tile, NR, 1f, 0f);
                             else Kernel6x16Portable(_kc, aPanel, bPanel, tile, NR, 1f, 0f);
                             MergeEdge(tile, mr, nr, cTile, Ldc, Alpha, _betaEff);
                         }

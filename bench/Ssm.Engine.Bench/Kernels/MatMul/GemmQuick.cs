@@ -37,7 +37,7 @@ public static unsafe partial class GemmQuick
         bool blas = OpenBlas.IsAvailable;
         if (blas) OpenBlas.SetNumThreads(threads);
         else Console.Error.WriteLine("libopenblas.so.0 not found: OpenBLAS columns are skipped.");
-        Console.WriteLine($"threads {threads}, rounds {rounds}, AVX2 kernel {Gemm.Cpu.UsesAvx2}");
+        Console.WriteLine($"threads {threads}, rounds {rounds}, AVX2 kernel {Gemm.Cpu.UsesAvx2}, AVX-512 kernel {Gemm.Cpu.UsesAvx512}");
         Console.WriteLine("| case | ours wall | OpenBLAS wall | ours CPU-time | OpenBLAS CPU-time | " +
             "ours/OpenBLAS (CPU) |");
         Console.WriteLine("|---|---|---|---|---|---|");
