@@ -20,16 +20,7 @@ public static partial class Gemm
             Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
             Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
             Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
-            // The C tile is needed only after the k loop: start fetching its 6 rows now.
-            if (Sse.IsSupported)
-            {
-                float* cp = c;
-                for (int r = 0; r < MR; r++, cp += ldc)
-                {
-                    Sse.Prefetch0(cp);
-                    Sse.Prefetch0(cp + 15);
-                }
-            }
+            PrefetchCTile(c, ldc);
             int p = 0;
             for (; p + 1 < kc; p += 2, a += 2 * MR, b += 2 * NR)
             {
@@ -96,6 +87,18 @@ public static partial class Gemm
                 StoreRow(c, c30, c31, va, vb); c += ldc;
                 StoreRow(c, c40, c41, va, vb); c += ldc;
                 StoreRow(c, c50, c51, va, vb);
+            }
+        }
+
+        /// <summary>The C tile is needed only after the k loop: start fetching its 6 rows of 16 floats now.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void PrefetchCTile(float* c, int ldc)
+        {
+            if (!Sse.IsSupported) return;
+            for (int r = 0; r < MR; r++, c += ldc)
+            {
+                Sse.Prefetch0(c);
+                Sse.Prefetch0(c + 15);
             }
         }
 

@@ -22,42 +22,14 @@ public static partial class Gemm
         {
             Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, e4 = default, e5 = default;
             Vector512<float> o0 = default, o1 = default, o2 = default, o3 = default, o4 = default, o5 = default;
-            if (Sse.IsSupported)
-            {
-                float* cp = c;
-                for (int r = 0; r < MR; r++, cp += ldc)
-                {
-                    Sse.Prefetch0(cp);
-                    Sse.Prefetch0(cp + 15);
-                }
-            }
+            PrefetchCTile(c, ldc);
             int p = 0;
             for (; p + 1 < kc; p += 2, a += 2 * MR, b += 2 * NR)
             {
-                Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + NR);
-                e0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, e0);
-                e1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, e1);
-                e2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, e2);
-                e3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, e3);
-                e4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, e4);
-                e5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, e5);
-                o0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[6]), b1, o0);
-                o1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[7]), b1, o1);
-                o2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[8]), b1, o2);
-                o3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[9]), b1, o3);
-                o4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[10]), b1, o4);
-                o5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[11]), b1, o5);
+                Step(a, Vector512.Load(b), ref e0, ref e1, ref e2, ref e3, ref e4, ref e5);
+                Step(a + MR, Vector512.Load(b + NR), ref o0, ref o1, ref o2, ref o3, ref o4, ref o5);
             }
-            if (p < kc)
-            {
-                Vector512<float> b0 = Vector512.Load(b);
-                e0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, e0);
-                e1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, e1);
-                e2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, e2);
-                e3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, e3);
-                e4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, e4);
-                e5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, e5);
-            }
+            if (p < kc) Step(a, Vector512.Load(b), ref e0, ref e1, ref e2, ref e3, ref e4, ref e5);
             Vector512<float> va = Vector512.Create(alpha);
             if (beta == 0f)
             {
@@ -76,6 +48,19 @@ public static partial class Gemm
             StoreRow512(c, e3 + o3, va, vb); c += ldc;
             StoreRow512(c, e4 + o4, va, vb); c += ldc;
             StoreRow512(c, e5 + o5, va, vb);
+        }
+
+        /// <summary>One k of the six rows: r_i += a[i]·b.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static unsafe void Step(float* a, Vector512<float> b, ref Vector512<float> r0, ref Vector512<float> r1,
+            ref Vector512<float> r2, ref Vector512<float> r3, ref Vector512<float> r4, ref Vector512<float> r5)
+        {
+            r0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b, r0);
+            r1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b, r1);
+            r2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b, r2);
+            r3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b, r3);
+            r4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b, r4);
+            r5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b, r5);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
