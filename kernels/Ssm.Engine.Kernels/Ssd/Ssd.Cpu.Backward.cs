@@ -95,8 +95,9 @@ public static partial class Ssd
                         AddBlockDc(dcb, s.N, lamp, dcAcc + (bt - bm), ct, stride, tb, cdots);
                     }
                     else new Span<float>(cdots, tb).Clear();
-                    // n-tiles outside P tiles: one n-tile's partials (tb × 4 vectors) stay in L1.
-                    for (int n = 0; n < s.N && !pn; n += 4)
+                    // The (N, P) sweep, when the (P, N) one above did not run: n-tiles outside P tiles, so one n-tile's
+                    // partials (tb × 4 vectors) stay in L1.
+                    for (int n = 0; n < (pn ? 0 : s.N); n += 4)
                     {
                         int rows = Math.Min(4, s.N - n);
                         if (head && rows == 4)
@@ -105,19 +106,16 @@ public static partial class Ssd
                                 dcAcc + (bt - bm) + n, lamp, cdots, withY);
                             continue;
                         }
+                        new Span<float>(part, tb * 4 * v).Clear();
+                        if (wide && rows == 4)
+                            for (int pt = 0; pt < pp; pt += WideP)
+                                SweepForwardWide(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
+                                    ct + n, stride, tb, part, 4 * v, withY);
                         else
-                        {
-                            new Span<float>(part, tb * 4 * v).Clear();
-                            if (wide && rows == 4)
-                                for (int pt = 0; pt < pp; pt += WideP)
-                                    SweepForwardWide(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
-                                        ct + n, stride, tb, part, 4 * v, withY);
-                            else
-                                for (int pt = 0; pt < pp; pt += 2 * v)
-                                    SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
-                                        ct + n, stride, tb, part, 4 * v, rows, withY);
-                            ReduceLanes(part, tb * 4, sums);
-                        }
+                            for (int pt = 0; pt < pp; pt += 2 * v)
+                                SweepForward(st + n * pp + pt, pp, u + pt, gy + pt, y + pt, a0, lamEnd, bt + n,
+                                    ct + n, stride, tb, part, 4 * v, rows, withY);
+                        ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
                             float* dci = dcAcc + (bt - bm) + i * stride + n, ci = ct + i * stride + n;
@@ -185,19 +183,16 @@ public static partial class Ssd
                                 dbAcc + (bt - bm) + n, lamp);
                             continue;
                         }
+                        new Span<float>(part, tb * 4 * v).Clear();
+                        if (wide && rows == 4)
+                            for (int pt = 0; pt < pp; pt += WideP)
+                                SweepReverseWide(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0,
+                                    bt + n, ct + n, stride, tb, part, 4 * v);
                         else
-                        {
-                            new Span<float>(part, tb * 4 * v).Clear();
-                            if (wide && rows == 4)
-                                for (int pt = 0; pt < pp; pt += WideP)
-                                    SweepReverseWide(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0,
-                                        bt + n, ct + n, stride, tb, part, 4 * v);
-                            else
-                                for (int pt = 0; pt < pp; pt += 2 * v)
-                                    SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
-                                        ct + n, stride, tb, part, 4 * v, rows);
-                            ReduceLanes(part, tb * 4, sums);
-                        }
+                            for (int pt = 0; pt < pp; pt += 2 * v)
+                                SweepReverse(st + n * pp + pt, pp, u + pt, gy + pt, du + pt, anEnd, gam0, bt + n,
+                                    ct + n, stride, tb, part, 4 * v, rows);
+                        ReduceLanes(part, tb * 4, sums);
                         for (int i = 0; i < tb; i++)
                         {
                             float* dbi = dbAcc + (bt - bm) + i * stride + n;
